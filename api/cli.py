@@ -1,0 +1,217 @@
+"""The `techgraph` command line. Thin: it reads settings, opens a store and calls the core.
+
+Every TechgraphError becomes one line on stderr and a non-zero exit code; no tracebacks.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable
+from functools import wraps
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+from rich.console import Console
+from rich.table import Table
+
+from techgraph import __version__
+from techgraph.graph.errors import TechgraphError
+from techgraph.graph.exposure import Finding, exposure, format_path
+from techgraph.graph.factory import BACKENDS, open_store
+from techgraph.graph.store import GraphStore
+from techgraph.ingest.reference import load_reference
+
+from .settings import Settings
+
+F = TypeVar("F", bound=Callable[..., Any])
+EXIT_ERROR = 1
+
+
+def _fail(message: str) -> None:
+    click.echo(f"error: {message}", err=True)
+    sys.exit(EXIT_ERROR)
+
+
+class _Group(click.Group):
+    """Turns techgraph errors raised anywhere below into one clear line and exit code 1."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except TechgraphError as exc:
+            _fail(exc.message)
+
+
+@click.group(cls=_Group)
+@click.version_option(__version__, prog_name="techgraph")
+@click.option(
+    "--backend",
+    envvar="TECHGRAPH_BACKEND",
+    help=f"Where the graph lives: {' or '.join(BACKENDS)} [env TECHGRAPH_BACKEND; "
+    "default embedded].",
+)
+@click.option(
+    "--data-dir",
+    type=click.Path(path_type=Path),
+    envvar="TECHGRAPH_DATA_DIR",
+    help="Directory of the embedded graph [env TECHGRAPH_DATA_DIR; default "
+    "~/.local/share/techgraph].",
+)
+@click.pass_context
+def cli(ctx: click.Context, backend: str | None, data_dir: Path | None) -> None:
+    """techgraph: technologies, firms and countries, and the evidence that links them."""
+    overrides: dict[str, Any] = {}
+    if backend:
+        overrides["backend"] = backend
+    if data_dir:
+        overrides["data_dir"] = data_dir
+    ctx.obj = Settings(**overrides)
+
+
+def _store(ctx: click.Context) -> GraphStore:
+    s: Settings = ctx.obj
+    store = open_store(
+        s.backend,
+        data_dir=s.data_dir,
+        neo4j_uri=s.neo4j_uri,
+        neo4j_user=s.neo4j_user,
+        neo4j_password=s.neo4j_password.get_secret_value(),
+        neo4j_database=s.neo4j_database,
+    )
+    ctx.call_on_close(store.close)
+    return store
+
+
+@cli.command()
+@click.pass_context
+def init(ctx: click.Context) -> None:
+    """Prepare the backend: uniqueness constraints and indexes on Neo4j."""
+    store = _store(ctx)
+    store.init()
+    click.echo(f"{store.backend} backend ready.")
+
+
+@cli.command("load-reference")
+@click.pass_context
+def load_reference_cmd(ctx: click.Context) -> None:
+    """Load the shipped reference data (countries, technologies, firms, alliances, agencies)."""
+    store = _store(ctx)
+    _load_reference(store)
+    _print_counts(store)
+
+
+def _load_reference(store: GraphStore) -> None:
+    store.init()
+    store.write(load_reference(schema=store.schema))
+
+
+@cli.command()
+@click.pass_context
+def stats(ctx: click.Context) -> None:
+    """Count nodes and relationships by type."""
+    _print_counts(_store(ctx))
+
+
+def _print_counts(store: GraphStore) -> None:
+    counts = store.counts()
+    table = Table(title=f"techgraph ({store.backend} backend)")
+    table.add_column("type")
+    table.add_column("count", justify="right")
+    for name, n in sorted(counts.nodes.items()):
+        table.add_row(name, str(n))
+    table.add_section()
+    for name, n in sorted(counts.relationships.items()):
+        table.add_row(name, str(n))
+    table.add_section()
+    table.add_row("nodes", str(counts.total_nodes))
+    table.add_row("relationships", str(counts.total_relationships))
+    Console().print(table)
+
+
+@cli.command()
+@click.option("--tech", default="tech:5g", show_default=True, help="The technology to examine.")
+@click.option("--origin", default="CHN", show_default=True, help="ISO 3166-1 alpha-3 code.")
+@click.option(
+    "--depth", default=4, show_default=True, type=click.IntRange(1, 10), help="REQUIRES hops."
+)
+@click.option("--json", "as_json", is_flag=True, help="Print the findings as JSON.")
+@click.pass_context
+def demo(ctx: click.Context, tech: str, origin: str, depth: int, as_json: bool) -> None:
+    """Load the reference data and show a supply chain's dependencies on one country.
+
+    By default: the inputs of a 5G network build-out whose suppliers are headquartered in China,
+    or whose ultimate parent is, each with the path of relationships that proves it.
+    """
+    store = _store(ctx)
+    _load_reference(store)
+    findings = exposure(store, tech, origin, depth)
+    if as_json:
+        click.echo(json.dumps([_finding_json(f) for f in findings], indent=2, ensure_ascii=False))
+        return
+    root = store.get_node(tech)
+    country = store.get_node(f"country:{origin.upper()}")
+    assert root is not None and country is not None  # exposure() has checked both
+    console = Console(highlight=False)
+    console.print(
+        f"[bold]{root.name}[/bold]: inputs whose suppliers are of [bold]{country.name}[/bold] "
+        f"origin (headquarters or ultimate parent), up to {depth} hops, "
+        f"{store.backend} backend: {len(findings)} findings\n"
+    )
+    for i, f in enumerate(findings, 1):
+        basis = "headquartered in" if f.basis.value == "headquarters" else "ultimate parent in"
+        console.print(f"{i:>2}. [bold]{f.input.name}[/bold] from {f.supplier.name} ({basis} "
+                      f"{f.country.name})")
+        console.print(f"    {format_path(f.path)}", soft_wrap=True)
+        citation = _citation(f)
+        if citation:
+            console.print(f"    [dim]source: {citation}[/dim]", soft_wrap=True)
+    if not findings:
+        console.print("No dependency with a supplier of that origin was found.")
+
+
+def _citation(f: Finding) -> str | None:
+    produces = next(h.relationship for h in f.path if h.relationship.type == "PRODUCES")
+    return next((p.citation for p in produces.provenance if p.citation), None)
+
+
+def _finding_json(f: Finding) -> dict[str, Any]:
+    return {
+        "input": {"id": f.input.id, "name": f.input.name},
+        "supplier": {"id": f.supplier.id, "name": f.supplier.name},
+        "basis": f.basis.value,
+        "country": {"id": f.country.id, "name": f.country.name},
+        "share": f.share,
+        "path": [
+            {
+                "source": h.relationship.source,
+                "type": h.relationship.type,
+                "target": h.relationship.target,
+                "citations": sorted({p.citation for p in h.relationship.provenance if p.citation}),
+            }
+            for h in f.path
+        ],
+    }
+
+
+@cli.command()
+@click.pass_context
+def compact(ctx: click.Context) -> None:
+    """Fold the embedded store's journal into a fresh snapshot."""
+    from techgraph.graph.embedded import EmbeddedStore
+
+    store = _store(ctx)
+    if not isinstance(store, EmbeddedStore):
+        _fail("compact applies to the embedded backend only; Neo4j manages its own files.")
+        return
+    store.compact()
+    click.echo(f"compacted {store.data_dir}")
+
+
+def main() -> None:
+    cli(prog_name="techgraph")
+
+
+if __name__ == "__main__":
+    main()

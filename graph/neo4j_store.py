@@ -1,0 +1,233 @@
+"""The Neo4j backend: the official `neo4j` driver, Cypher from queries/, parameters only.
+
+Each batch is written in one transaction: endpoint check, then `UNWIND … MERGE` per node label
+and per relationship type. Driver exceptions are turned into techgraph errors here, so callers
+never see a driver traceback.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+from collections import defaultdict
+from collections.abc import Iterator, Mapping, Sequence
+from typing import Any
+
+import neo4j
+from neo4j import GraphDatabase, ManagedTransaction
+from neo4j import exceptions as neo4j_exc
+
+from techgraph.queries import load as cypher
+
+from .errors import BackendUnavailable, SchemaViolation, TechgraphError
+from .model import Counts, FactBatch, Node, Provenance, Relationship, WriteSummary, unique
+from .schema import RESERVED_PROPERTIES, Schema, missing_endpoints_error
+from .store import Direction, GraphStore, Neighbour
+
+CHUNK = 5000  # rows per UNWIND statement; all chunks of a batch share one transaction
+
+
+class Neo4jStore(GraphStore):
+    backend = "neo4j"
+
+    def __init__(
+        self,
+        uri: str,
+        user: str,
+        password: str,
+        database: str = "neo4j",
+        schema: Schema | None = None,
+        connect_timeout: float = 10.0,
+    ) -> None:
+        super().__init__(schema)
+        self.uri = uri
+        self.database = database
+        with self._errors():
+            try:
+                self._driver = GraphDatabase.driver(
+                    uri,
+                    auth=(user, password),
+                    connection_timeout=connect_timeout,
+                    max_transaction_retry_time=15.0,
+                )
+            except (ValueError, neo4j_exc.ConfigurationError) as exc:
+                raise BackendUnavailable(
+                    f"{uri!r} is not a Neo4j URI ({exc}); use bolt://host:7687 or "
+                    "neo4j+s://host for a cluster or Aura (TECHGRAPH_NEO4J_URI)."
+                ) from None
+            self._driver.verify_connectivity()
+
+    # -- error mapping -------------------------------------------------------------------------
+
+    @contextlib.contextmanager
+    def _errors(self) -> Iterator[None]:
+        try:
+            yield
+        except TechgraphError:
+            raise
+        except neo4j_exc.AuthError:
+            raise BackendUnavailable(
+                f"Neo4j at {self.uri} refused the user name or password; set "
+                "TECHGRAPH_NEO4J_USER and TECHGRAPH_NEO4J_PASSWORD to the right ones."
+            ) from None
+        except (neo4j_exc.ServiceUnavailable, neo4j_exc.SessionExpired, OSError) as exc:
+            raise BackendUnavailable(
+                f"cannot reach Neo4j at {self.uri} ({_first_line(exc)}); start it with "
+                "`techgraph neo4j start` or point TECHGRAPH_NEO4J_URI at a running server."
+            ) from None
+        except neo4j_exc.ConstraintError as exc:
+            raise SchemaViolation(
+                f"Neo4j refused the write: {_first_line(exc)}. Nothing of the batch was written."
+            ) from None
+        except neo4j_exc.Neo4jError as exc:
+            raise TechgraphError(
+                f"Neo4j at {self.uri} reported {exc.code}: {_first_line(exc)}"
+            ) from None
+        except neo4j_exc.DriverError as exc:
+            raise BackendUnavailable(f"the Neo4j driver failed: {_first_line(exc)}") from None
+
+    def _session(self, read: bool = False) -> neo4j.Session:
+        mode = neo4j.READ_ACCESS if read else neo4j.WRITE_ACCESS
+        return self._driver.session(database=self.database, default_access_mode=mode)
+
+    def _read(self, query: str, **params: Any) -> list[dict[str, Any]]:
+        with self._errors(), self._session(read=True) as session:
+            return session.execute_read(lambda tx: [r.data() for r in tx.run(query, params)])
+
+    # -- writing -------------------------------------------------------------------------------
+
+    def init(self) -> None:
+        with self._errors(), self._session() as session:
+            session.run(cypher("create_entity_constraint")).consume()
+            for name in self.schema.node_types:
+                index = f"`{name.lower()}_name`"
+                session.run(
+                    cypher("create_name_index", label=self.schema.label(name), index=index)
+                ).consume()
+
+    def write(self, batch: FactBatch) -> WriteSummary:
+        outside = self.schema.validate_batch(batch)
+        nodes_by_label: dict[str, list[dict[str, Any]]] = defaultdict(list)
+        for node in batch.nodes:
+            nodes_by_label[self.schema.node_type_of(node.id).name].append(_node_row(node))
+        rels_by_type: dict[str, list[dict[str, Any]]] = defaultdict(list)
+        for rel in batch.relationships:
+            rels_by_type[rel.type].append(_rel_row(rel))
+
+        def work(tx: ManagedTransaction) -> None:
+            if outside:
+                found = {r["id"] for r in tx.run(cypher("existing_ids"), ids=sorted(outside))}
+                if outside - found:
+                    raise missing_endpoints_error(outside - found)
+            for label, rows in nodes_by_label.items():
+                query = cypher("merge_nodes", label=self.schema.label(label))
+                for chunk in _chunks(rows):
+                    tx.run(query, rows=chunk).consume()
+            for rtype, rows in rels_by_type.items():
+                query = cypher("merge_relationships", type=self.schema.rel_type(rtype))
+                for chunk in _chunks(rows):
+                    written = tx.run(query, rows=chunk).single(strict=True)["written"]
+                    if written != len(chunk):  # an endpoint vanished under us: roll back
+                        raise SchemaViolation(
+                            f"{len(chunk) - written} {rtype} relationships lost an endpoint "
+                            "while writing; nothing of the batch was written. Try again."
+                        )
+
+        with self._errors(), self._session() as session:
+            session.execute_write(work)
+        return WriteSummary(nodes=len(batch.nodes), relationships=len(batch.relationships))
+
+    def clear(self) -> None:
+        with self._errors(), self._session() as session:
+            session.run(cypher("delete_all")).consume()
+
+    def close(self) -> None:
+        self._driver.close()
+
+    # -- reading -------------------------------------------------------------------------------
+
+    def get_node(self, node_id: str) -> Node | None:
+        rows = self._read(cypher("get_node"), id=node_id)
+        return _node(rows[0]["node"]) if rows else None
+
+    def neighbours(
+        self,
+        node_id: str,
+        rel_types: Sequence[str] | None = None,
+        direction: Direction = Direction.BOTH,
+    ) -> list[Neighbour]:
+        self._check_rel_types(rel_types)
+        rows = self._read(
+            cypher("neighbours"),
+            id=node_id,
+            types=list(rel_types) if rel_types else None,
+            direction=Direction(direction).value,
+        )
+        return [
+            Neighbour(_rel(r["source"], r["type"], r["target"], r["rel"]), _node(r["node"]))
+            for r in rows
+        ]
+
+    def counts(self) -> Counts:
+        nodes = {r["label"]: r["count"] for r in self._read(cypher("count_nodes"))}
+        rels = {r["type"]: r["count"] for r in self._read(cypher("count_relationships"))}
+        return Counts(nodes=nodes, relationships=rels)
+
+    def server_info(self) -> dict[str, str]:
+        rows = self._read(cypher("server_info"))
+        return {k: str(v) for k, v in rows[0].items()} if rows else {}
+
+
+def _node_row(node: Node) -> dict[str, Any]:
+    return {
+        "id": node.id,
+        "name": node.name,
+        "aliases": unique(node.aliases),
+        "props": dict(node.props),
+        "provenance": _prov_rows(node.provenance),
+    }
+
+
+def _rel_row(rel: Relationship) -> dict[str, Any]:
+    return {
+        "source": rel.source,
+        "target": rel.target,
+        "props": dict(rel.props),
+        "confidence": rel.confidence,
+        "provenance": _prov_rows(rel.provenance),
+    }
+
+
+def _prov_rows(provenance: Sequence[Provenance]) -> list[dict[str, str]]:
+    rows = {p.key: p.to_json() for p in provenance}
+    return [{"key": k, "json": v} for k, v in rows.items()]
+
+
+def _node(props: Mapping[str, Any]) -> Node:
+    return Node(
+        id=props["id"],
+        name=props.get("name", props["id"]),
+        aliases=tuple(props.get("aliases") or ()),
+        props={k: v for k, v in props.items() if k not in RESERVED_PROPERTIES},
+        provenance=tuple(Provenance.from_dict(json.loads(p)) for p in props.get("provenance", ())),
+    )
+
+
+def _rel(source: str, rtype: str, target: str, props: Mapping[str, Any]) -> Relationship:
+    return Relationship(
+        source=source,
+        type=rtype,
+        target=target,
+        props={k: v for k, v in props.items() if k not in RESERVED_PROPERTIES},
+        provenance=tuple(Provenance.from_dict(json.loads(p)) for p in props.get("provenance", ())),
+    )
+
+
+def _chunks(rows: list[dict[str, Any]]) -> Iterator[list[dict[str, Any]]]:
+    for start in range(0, len(rows), CHUNK):
+        yield rows[start : start + CHUNK]
+
+
+def _first_line(exc: BaseException) -> str:
+    text = getattr(exc, "message", None) or str(exc) or type(exc).__name__
+    return str(text).strip().splitlines()[0]

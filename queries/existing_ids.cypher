@@ -1,0 +1,4 @@
+// Which of the given ids are nodes in the graph.
+MATCH (n:Entity)
+WHERE n.id IN $ids
+RETURN n.id AS id

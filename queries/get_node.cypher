@@ -1,0 +1,2 @@
+MATCH (n:Entity {id: $id})
+RETURN properties(n) AS node
