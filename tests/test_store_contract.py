@@ -1,0 +1,165 @@
+"""One contract, two backends: every test here runs on the embedded store and on real Neo4j."""
+
+from __future__ import annotations
+
+import pytest
+
+from techgraph.graph.errors import SchemaViolation
+from techgraph.graph.model import FactBatch, Node, Provenance, Relationship
+from techgraph.graph.store import Direction, GraphStore
+
+P1 = Provenance("doc:" + "a" * 64, "test", "1", 0.9, sentence="Huawei is based in Shenzhen.")
+P2 = Provenance("dataset:suppliers.csv", "test", "1", 0.6, locator="row 7")
+
+
+def small_graph() -> FactBatch:
+    return FactBatch(
+        nodes=[
+            Node("country:CHN", "China", ("PRC",)),
+            Node("country:SWE", "Sweden"),
+            Node("firm:huawei", "Huawei", ("Huawei Technologies",), {"founded": 1987}, (P1,)),
+            Node("firm:hisilicon", "HiSilicon"),
+            Node("firm:ericsson", "Ericsson"),
+            Node("tech:5g", "5G"),
+            Node("tech:base-stations", "Base stations"),
+        ],
+        relationships=[
+            Relationship("firm:huawei", "HEADQUARTERED_IN", "country:CHN", {}, (P1,)),
+            Relationship("firm:hisilicon", "SUBSIDIARY_OF", "firm:huawei"),
+            Relationship("firm:ericsson", "HEADQUARTERED_IN", "country:SWE"),
+            Relationship("tech:5g", "REQUIRES", "tech:base-stations"),
+            Relationship("firm:huawei", "PRODUCES", "tech:base-stations", {"share": 0.3}, (P2,)),
+            Relationship("firm:ericsson", "PRODUCES", "tech:base-stations", {"share": 0.25}),
+        ],
+    )
+
+
+def test_written_facts_read_back(store: GraphStore) -> None:
+    store.write(small_graph())
+    huawei = store.get_node("firm:huawei")
+    assert huawei is not None
+    assert huawei.name == "Huawei"
+    assert huawei.aliases == ("Huawei Technologies",)
+    assert huawei.props["founded"] == 1987
+    assert huawei.provenance == (P1,)
+    assert store.get_node("firm:nobody") is None
+    counts = store.counts()
+    assert counts.nodes == {"Country": 2, "Firm": 3, "Technology": 2}
+    assert counts.relationships == {
+        "HEADQUARTERED_IN": 2, "SUBSIDIARY_OF": 1, "REQUIRES": 1, "PRODUCES": 2,
+    }
+
+
+def test_writing_the_same_facts_twice_changes_nothing(store: GraphStore) -> None:
+    store.write(small_graph())
+    before = store.counts()
+    store.write(small_graph())
+    assert store.counts() == before
+    (hq,) = store.neighbours("firm:huawei", ["HEADQUARTERED_IN"], Direction.OUT)
+    assert hq.relationship.provenance == (P1,)  # accumulated, not duplicated
+
+
+def test_merging_overwrites_scalars_and_accumulates_aliases_and_evidence(
+    store: GraphStore,
+) -> None:
+    store.write(small_graph())
+    store.write(
+        FactBatch(
+            nodes=[Node("firm:huawei", "Huawei", ("HW", "Huawei Technologies"), {"founded": 1988},
+                        (P2,))],
+            relationships=[
+                Relationship("firm:huawei", "HEADQUARTERED_IN", "country:CHN", {"year": 2024},
+                             (P2,)),
+            ],
+        )
+    )
+    huawei = store.get_node("firm:huawei")
+    assert huawei is not None
+    assert huawei.aliases == ("Huawei Technologies", "HW")
+    assert huawei.props["founded"] == 1988
+    assert set(huawei.provenance) == {P1, P2}
+    (hq,) = store.neighbours("firm:huawei", ["HEADQUARTERED_IN"], Direction.OUT)
+    assert hq.relationship.props["year"] == 2024
+    assert set(hq.relationship.provenance) == {P1, P2}
+    assert hq.relationship.confidence == 0.9
+    assert store.counts().relationships["HEADQUARTERED_IN"] == 2
+
+
+def test_a_batch_with_one_forbidden_fact_writes_nothing(store: GraphStore) -> None:
+    bad = small_graph()
+    bad.relationships.append(Relationship("country:CHN", "HEADQUARTERED_IN", "firm:huawei"))
+    with pytest.raises(SchemaViolation, match="joins Firm to Country"):
+        store.write(bad)
+    assert store.counts().total_nodes == 0
+    assert store.get_node("firm:huawei") is None
+
+
+def test_a_relationship_to_a_node_that_exists_nowhere_fails_the_batch(
+    store: GraphStore,
+) -> None:
+    store.write(small_graph())
+    before = store.counts()
+    batch = FactBatch(
+        nodes=[Node("firm:zte", "ZTE")],
+        relationships=[
+            Relationship("firm:zte", "HEADQUARTERED_IN", "country:CHN"),
+            Relationship("firm:zte", "SUPPLIES", "firm:ghost"),
+        ],
+    )
+    with pytest.raises(SchemaViolation, match="firm:ghost"):
+        store.write(batch)
+    assert store.counts() == before
+    assert store.get_node("firm:zte") is None
+
+
+def test_relationships_to_nodes_already_in_the_graph_need_no_repetition(
+    store: GraphStore,
+) -> None:
+    store.write(small_graph())
+    store.write(FactBatch(relationships=[Relationship("firm:ericsson", "SUPPLIES", "firm:huawei")]))
+    assert store.counts().relationships["SUPPLIES"] == 1
+
+
+def test_neighbours_filter_by_type_and_direction(store: GraphStore) -> None:
+    store.write(small_graph())
+    out = store.neighbours("firm:huawei", direction=Direction.OUT)
+    assert {(n.relationship.type, n.node.id) for n in out} == {
+        ("HEADQUARTERED_IN", "country:CHN"),
+        ("PRODUCES", "tech:base-stations"),
+    }
+    incoming = store.neighbours("firm:huawei", direction=Direction.IN)
+    assert {(n.relationship.type, n.node.id) for n in incoming} == {
+        ("SUBSIDIARY_OF", "firm:hisilicon")
+    }
+    both = store.neighbours("firm:huawei", ["PRODUCES", "SUBSIDIARY_OF"])
+    assert {n.node.id for n in both} == {"tech:base-stations", "firm:hisilicon"}
+    producers = store.neighbours("tech:base-stations", ["PRODUCES"], Direction.IN)
+    shares = {n.node.id: n.relationship.props["share"] for n in producers}
+    assert shares == {"firm:huawei": 0.3, "firm:ericsson": 0.25}
+    assert store.neighbours("firm:nobody") == []
+
+
+def test_neighbours_refuse_an_unknown_relationship_type(store: GraphStore) -> None:
+    with pytest.raises(SchemaViolation, match="unknown relationship type"):
+        store.neighbours("firm:huawei", ["OWNS"])
+
+
+def test_clear_empties_the_graph(store: GraphStore) -> None:
+    store.write(small_graph())
+    store.clear()
+    assert store.counts().total_nodes == 0
+    assert store.counts().total_relationships == 0
+
+
+def test_reference_data_loads_and_reloads_without_changing_counts(
+    store: GraphStore, reference: FactBatch
+) -> None:
+    store.init()
+    store.write(reference)
+    first = store.counts()
+    assert first.total_nodes == len({n.id for n in reference.nodes})
+    assert first.total_relationships == len({r.key for r in reference.relationships})
+    store.write(reference)
+    assert store.counts() == first
+    china = store.get_node("country:CHN")
+    assert china is not None and "Chinese" in china.props["demonyms"]
