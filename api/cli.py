@@ -209,6 +209,19 @@ def compact(ctx: click.Context) -> None:
     click.echo(f"compacted {store.data_dir}")
 
 
+@cli.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535))
+@click.pass_context
+def serve(ctx: click.Context, host: str, port: int) -> None:
+    """Run the HTTP API (uvicorn) on the configured backend."""
+    import uvicorn
+
+    from .app import create_app
+
+    uvicorn.run(create_app(ctx.obj), host=host, port=port)
+
+
 def main() -> None:
     cli(prog_name="techgraph")
 

@@ -1,0 +1,118 @@
+"""What a user of the `techgraph` command sees, including every kind of bad input."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from techgraph.api.cli import cli
+from techgraph.graph import embedded
+
+from .conftest import NEO4J_URI
+
+
+def run(*args: str, env: dict[str, str] | None = None) -> tuple[int, str, str]:
+    result = CliRunner().invoke(cli, list(args), env=env, catch_exceptions=False)
+    return result.exit_code, result.stdout, result.stderr
+
+
+def one_error_line(stderr: str) -> str:
+    lines = [line for line in stderr.splitlines() if line.strip()]
+    assert len(lines) == 1, stderr
+    assert lines[0].startswith("error: ")
+    return lines[0]
+
+
+def test_demo_on_the_embedded_default_prints_proven_chinese_dependencies(tmp_path: Path) -> None:
+    code, out, err = run("--data-dir", str(tmp_path), "demo")
+    assert code == 0, err
+    assert "Huawei" in out
+    assert "-[HEADQUARTERED_IN]-> China" in out
+    assert "embedded backend" in out
+
+
+def test_demo_json_gives_paths_and_citations(tmp_path: Path) -> None:
+    code, out, _ = run("--data-dir", str(tmp_path), "demo", "--json")
+    assert code == 0
+    findings = json.loads(out)
+    assert findings
+    for f in findings:
+        assert f["basis"] in ("headquarters", "ultimate_parent")
+        assert f["path"][0]["source"] == "tech:5g" or f["path"][0]["target"] == "tech:5g"
+        assert f["path"][-1] == {**f["path"][-1], "type": "HEADQUARTERED_IN",
+                                 "target": "country:CHN"}
+        produces = next(h for h in f["path"] if h["type"] == "PRODUCES")
+        assert produces["citations"], "every producer fact cites its source"
+
+
+def test_stats_after_loading_twice_is_unchanged(tmp_path: Path) -> None:
+    assert run("--data-dir", str(tmp_path), "load-reference")[0] == 0
+    _, first, _ = run("--data-dir", str(tmp_path), "stats")
+    assert run("--data-dir", str(tmp_path), "load-reference")[0] == 0
+    _, second, _ = run("--data-dir", str(tmp_path), "stats")
+    assert first == second
+    assert "Country" in first and "Firm" in first
+
+
+def test_unknown_backend_is_one_clear_sentence(tmp_path: Path) -> None:
+    code, _, err = run("--backend", "sqlite", "--data-dir", str(tmp_path), "stats")
+    assert code == 1
+    assert "unknown backend 'sqlite'; choose one of embedded, neo4j" in one_error_line(err)
+
+
+def test_backend_from_the_environment(tmp_path: Path) -> None:
+    code, _, err = run("stats", env={"TECHGRAPH_BACKEND": "nope",
+                                     "TECHGRAPH_DATA_DIR": str(tmp_path)})
+    assert code == 1 and "unknown backend 'nope'" in one_error_line(err)
+
+
+def test_a_data_dir_that_cannot_be_used(tmp_path: Path) -> None:
+    blocker = tmp_path / "a-file"
+    blocker.write_text("x")
+    code, _, err = run("--data-dir", str(blocker / "graph"), "demo")
+    assert code == 1
+    assert "TECHGRAPH_DATA_DIR" in one_error_line(err)
+
+
+def test_a_corrupt_store_is_reported_and_not_touched(tmp_path: Path) -> None:
+    (tmp_path / embedded.SNAPSHOT).write_text('{"format": "techgraph-embedded", "nodes": [')
+    code, _, err = run("--data-dir", str(tmp_path), "demo")
+    assert code == 1
+    assert "cannot be read" in one_error_line(err)
+    assert (tmp_path / embedded.SNAPSHOT).read_text().endswith("[")
+
+
+def test_an_unreachable_neo4j(tmp_path: Path) -> None:
+    env = {"TECHGRAPH_NEO4J_URI": "bolt://127.0.0.1:1"}
+    code, _, err = run("--backend", "neo4j", "stats", env=env)
+    assert code == 1
+    assert "cannot reach Neo4j at bolt://127.0.0.1:1" in one_error_line(err)
+
+
+def test_a_malformed_neo4j_uri(tmp_path: Path) -> None:
+    code, _, err = run("--backend", "neo4j", "stats", env={"TECHGRAPH_NEO4J_URI": "http//x"})
+    assert code == 1
+    assert "is not a Neo4j URI" in one_error_line(err)
+
+
+@pytest.mark.neo4j
+def test_a_wrong_neo4j_password(neo4j_session_store: object) -> None:
+    env = {"TECHGRAPH_NEO4J_URI": NEO4J_URI, "TECHGRAPH_NEO4J_PASSWORD": "wrong-password"}
+    code, _, err = run("--backend", "neo4j", "stats", env=env)
+    assert code == 1
+    assert "refused the user name or password" in one_error_line(err)
+
+
+@pytest.mark.neo4j
+def test_demo_on_neo4j(neo4j_session_store: object) -> None:
+    env = {
+        "TECHGRAPH_NEO4J_URI": NEO4J_URI,
+        "TECHGRAPH_NEO4J_PASSWORD": os.environ.get("TECHGRAPH_NEO4J_PASSWORD", "techgraph"),
+    }
+    code, out, err = run("--backend", "neo4j", "demo", env=env)
+    assert code == 0, err
+    assert "neo4j backend" in out and "-[HEADQUARTERED_IN]-> China" in out
