@@ -8,7 +8,6 @@ from __future__ import annotations
 import json
 import sys
 from collections.abc import Callable
-from functools import wraps
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -161,8 +160,9 @@ def demo(ctx: click.Context, tech: str, origin: str, depth: int, as_json: bool) 
     )
     for i, f in enumerate(findings, 1):
         basis = "headquartered in" if f.basis.value == "headquarters" else "ultimate parent in"
-        console.print(f"{i:>2}. [bold]{f.input.name}[/bold] from {f.supplier.name} ({basis} "
-                      f"{f.country.name})")
+        console.print(
+            f"{i:>2}. [bold]{f.input.name}[/bold] from {f.supplier.name} ({basis} {f.country.name})"
+        )
         console.print(f"    {format_path(f.path)}", soft_wrap=True)
         citation = _citation(f)
         if citation:

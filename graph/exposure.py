@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import Iterator
 from dataclasses import dataclass
-from enum import Enum
+from enum import StrEnum
 
 from .errors import NotFound
 from .model import Node, Relationship
@@ -19,7 +19,7 @@ from .store import Direction, GraphStore
 MAX_PARENT_CHAIN = 20  # ownership chains are short; this only guards against a cycle in the data
 
 
-class Basis(str, Enum):
+class Basis(StrEnum):
     HEADQUARTERS = "headquarters"
     ULTIMATE_PARENT = "ultimate_parent"
 
@@ -52,13 +52,13 @@ class Finding:
         return float(share) if isinstance(share, int | float) else None
 
 
-def exposure(
-    store: GraphStore, root_id: str, origin: str, max_depth: int = 4
-) -> list[Finding]:
+def exposure(store: GraphStore, root_id: str, origin: str, max_depth: int = 4) -> list[Finding]:
     """Dependencies of `root_id` (to `max_depth` REQUIRES hops) with suppliers of `origin`."""
     root = store.get_node(root_id)
     if root is None:
-        raise NotFound(f"no entity with id {root_id!r} in the graph; load the reference data first.")
+        raise NotFound(
+            f"no entity with id {root_id!r} in the graph; load the reference data first."
+        )
     country_id = origin if origin.startswith("country:") else f"country:{origin.upper()}"
     if store.get_node(country_id) is None:
         raise NotFound(f"no country {origin!r} in the graph; use an ISO 3166-1 alpha-3 code.")
@@ -132,8 +132,6 @@ def format_path(path: tuple[Hop, ...]) -> str:
         return ""
     parts = [path[0].start.name]
     for hop in path:
-        arrow = (
-            f"-[{hop.relationship.type}]->" if hop.forward else f"<-[{hop.relationship.type}]-"
-        )
+        arrow = f"-[{hop.relationship.type}]->" if hop.forward else f"<-[{hop.relationship.type}]-"
         parts.append(f"{arrow} {hop.end.name}")
     return " ".join(parts)

@@ -173,12 +173,9 @@ def _check_properties(where: str, props: Mapping[str, PropertyValue]) -> None:
                 f"{where}: {key!r} cannot be used as a property name "
                 "(use lower_snake_case; id, name, aliases, provenance and confidence are reserved)."
             )
-        if isinstance(value, list):
-            if value and len({type(v) for v in value}) > 1:
-                raise SchemaViolation(f"{where}: list property {key!r} mixes value types.")
-            inner = value
-        else:
-            inner = [value]
+        inner: list[Any] = value if isinstance(value, list) else [value]
+        if len({type(v) for v in inner}) > 1:
+            raise SchemaViolation(f"{where}: list property {key!r} mixes value types.")
         for v in inner:
             if not isinstance(v, str | int | float | bool) or (
                 isinstance(v, float) and v != v  # NaN cannot be compared or merged

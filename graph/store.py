@@ -7,14 +7,14 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from dataclasses import dataclass
-from enum import Enum
+from enum import StrEnum
 from types import TracebackType
 
 from .model import Counts, FactBatch, Node, Relationship, WriteSummary
 from .schema import Schema, load_schema
 
 
-class Direction(str, Enum):
+class Direction(StrEnum):
     OUT = "out"
     IN = "in"
     BOTH = "both"

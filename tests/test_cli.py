@@ -43,8 +43,11 @@ def test_demo_json_gives_paths_and_citations(tmp_path: Path) -> None:
     for f in findings:
         assert f["basis"] in ("headquarters", "ultimate_parent")
         assert f["path"][0]["source"] == "tech:5g" or f["path"][0]["target"] == "tech:5g"
-        assert f["path"][-1] == {**f["path"][-1], "type": "HEADQUARTERED_IN",
-                                 "target": "country:CHN"}
+        assert f["path"][-1] == {
+            **f["path"][-1],
+            "type": "HEADQUARTERED_IN",
+            "target": "country:CHN",
+        }
         produces = next(h for h in f["path"] if h["type"] == "PRODUCES")
         assert produces["citations"], "every producer fact cites its source"
 
@@ -65,8 +68,9 @@ def test_unknown_backend_is_one_clear_sentence(tmp_path: Path) -> None:
 
 
 def test_backend_from_the_environment(tmp_path: Path) -> None:
-    code, _, err = run("stats", env={"TECHGRAPH_BACKEND": "nope",
-                                     "TECHGRAPH_DATA_DIR": str(tmp_path)})
+    code, _, err = run(
+        "stats", env={"TECHGRAPH_BACKEND": "nope", "TECHGRAPH_DATA_DIR": str(tmp_path)}
+    )
     assert code == 1 and "unknown backend 'nope'" in one_error_line(err)
 
 

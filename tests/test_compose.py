@@ -17,9 +17,10 @@ ROOT = Path(__file__).resolve().parents[1]
 def compose_config(env: dict[str, str]) -> subprocess.CompletedProcess[str]:
     if shutil.which("docker-compose"):
         cmd = ["docker-compose", "config"]
-    elif shutil.which("docker") and subprocess.run(
-        ["docker", "compose", "version"], capture_output=True
-    ).returncode == 0:
+    elif (
+        shutil.which("docker")
+        and subprocess.run(["docker", "compose", "version"], capture_output=True).returncode == 0
+    ):
         cmd = ["docker", "compose", "config"]
     else:
         pytest.skip("neither `docker compose` nor `docker-compose` is installed")

@@ -48,7 +48,7 @@ def test_a_damaged_line_followed_by_intact_ones_is_reported_not_skipped(
     lines = journal.read_bytes().split(b"\n")
     lines[1] = lines[1].replace(b"Firm 1", b"Firm X")
     journal.write_bytes(b"\n".join(lines))
-    with pytest.raises(StoreCorrupt, match="damaged at byte .* restore"):
+    with pytest.raises(StoreCorrupt, match=r"damaged at byte .* restore"):
         EmbeddedStore(tmp_path)
 
 
@@ -144,7 +144,7 @@ def test_a_process_killed_while_writing_leaves_a_readable_prefix(tmp_path: Path)
 def test_a_data_dir_that_is_a_file_is_a_clear_config_error(tmp_path: Path) -> None:
     occupied = tmp_path / "file"
     occupied.write_text("not a directory")
-    with pytest.raises(ConfigError, match="is not a directory|cannot use"):
+    with pytest.raises(ConfigError, match=r"is not a directory|cannot use"):
         EmbeddedStore(occupied)
     with pytest.raises(ConfigError, match="cannot use"):
         EmbeddedStore(occupied / "below")

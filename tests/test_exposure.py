@@ -77,8 +77,13 @@ def test_exposure_finds_headquarters_and_ultimate_parent(store: GraphStore) -> N
     )
     chipco = next(f for f in findings if f.supplier.id == "firm:chipco")
     assert [h.relationship.type for h in chipco.path] == [
-        "REQUIRES", "REQUIRES", "IS_TYPE_OF", "PRODUCES",
-        "SUBSIDIARY_OF", "SUBSIDIARY_OF", "HEADQUARTERED_IN",
+        "REQUIRES",
+        "REQUIRES",
+        "IS_TYPE_OF",
+        "PRODUCES",
+        "SUBSIDIARY_OF",
+        "SUBSIDIARY_OF",
+        "HEADQUARTERED_IN",
     ]
 
 

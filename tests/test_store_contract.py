@@ -46,7 +46,10 @@ def test_written_facts_read_back(store: GraphStore) -> None:
     counts = store.counts()
     assert counts.nodes == {"Country": 2, "Firm": 3, "Technology": 2}
     assert counts.relationships == {
-        "HEADQUARTERED_IN": 2, "SUBSIDIARY_OF": 1, "REQUIRES": 1, "PRODUCES": 2,
+        "HEADQUARTERED_IN": 2,
+        "SUBSIDIARY_OF": 1,
+        "REQUIRES": 1,
+        "PRODUCES": 2,
     }
 
 
@@ -65,11 +68,15 @@ def test_merging_overwrites_scalars_and_accumulates_aliases_and_evidence(
     store.write(small_graph())
     store.write(
         FactBatch(
-            nodes=[Node("firm:huawei", "Huawei", ("HW", "Huawei Technologies"), {"founded": 1988},
-                        (P2,))],
+            nodes=[
+                Node(
+                    "firm:huawei", "Huawei", ("HW", "Huawei Technologies"), {"founded": 1988}, (P2,)
+                )
+            ],
             relationships=[
-                Relationship("firm:huawei", "HEADQUARTERED_IN", "country:CHN", {"year": 2024},
-                             (P2,)),
+                Relationship(
+                    "firm:huawei", "HEADQUARTERED_IN", "country:CHN", {"year": 2024}, (P2,)
+                ),
             ],
         )
     )
