@@ -222,6 +222,78 @@ def serve(ctx: click.Context, host: str, port: int) -> None:
     uvicorn.run(create_app(ctx.obj), host=host, port=port)
 
 
+@cli.group()
+def neo4j() -> None:
+    """Run a local Neo4j 5.26 server (from Maven Central, on Java 17), no Docker needed."""
+
+
+_home_option = click.option(
+    "--home",
+    type=click.Path(path_type=Path),
+    envvar="TECHGRAPH_NEO4J_HOME",
+    help="Server directory (conf, data, logs) [env TECHGRAPH_NEO4J_HOME; default "
+    "~/.local/share/techgraph/neo4j].",
+)
+
+
+def _print_status(st: Any) -> None:
+    state = "running" if st.running else "stopped"
+    click.echo(f"Neo4j {st.version or ''} {state}".replace("  ", " "))
+    if st.pid:
+        click.echo(f"  pid      {st.pid}")
+    click.echo(f"  bolt     {st.bolt_uri}")
+    click.echo(f"  browser  {st.browser_url}")
+    click.echo(f"  home     {st.home}")
+    click.echo(f"  log      {st.log_file}")
+
+
+@neo4j.command("start")
+@_home_option
+@click.option(
+    "--password",
+    envvar="TECHGRAPH_NEO4J_PASSWORD",
+    default="techgraph",
+    show_default=True,
+    help="Password of user neo4j, set on the first start of a home [env TECHGRAPH_NEO4J_PASSWORD].",
+)
+@click.option("--bolt-port", default=7687, show_default=True, type=click.IntRange(1, 65535))
+@click.option("--http-port", default=7474, show_default=True, type=click.IntRange(1, 65535))
+@click.option("--timeout", default=180.0, show_default=True, help="Seconds to wait for Bolt.")
+def neo4j_start(
+    home: Path | None, password: str, bolt_port: int, http_port: int, timeout: float
+) -> None:
+    """Fetch Neo4j if needed, start it and wait until Bolt answers."""
+    from techgraph.graph.neo4j_server import manager
+
+    st = manager.start(
+        home, bolt_port=bolt_port, http_port=http_port, password=password, timeout=timeout
+    )
+    if st.already_running:
+        click.echo("Neo4j was already running; left it as it is.")
+    _print_status(st)
+
+
+@neo4j.command("stop")
+@_home_option
+def neo4j_stop(home: Path | None) -> None:
+    """Stop the local server (SIGTERM, then SIGKILL if it does not exit)."""
+    from techgraph.graph.neo4j_server import manager
+
+    click.echo("stopped" if manager.stop(home) else "Neo4j was not running.")
+
+
+@neo4j.command("status")
+@_home_option
+def neo4j_status(home: Path | None) -> None:
+    """Say whether the local server runs, with its PID, Bolt URI and Browser URL."""
+    from techgraph.graph.neo4j_server import manager
+
+    st = manager.status(home)
+    _print_status(st)
+    if not st.running:
+        sys.exit(3)
+
+
 def main() -> None:
     cli(prog_name="techgraph")
 
