@@ -35,6 +35,27 @@ class ErrorBody(BaseModel):
     message: str
 
 
+def get_store(request: Request) -> GraphStore:
+    """The app's store, opened on first use and again after a failure, so the service
+    recovers when a Neo4j that was down comes back."""
+    state = request.app.state
+    if state.store is None:
+        settings: Settings = state.settings
+        state.store = open_store(
+            settings.backend,
+            data_dir=settings.data_dir,
+            neo4j_uri=settings.neo4j_uri,
+            neo4j_user=settings.neo4j_user,
+            neo4j_password=settings.neo4j_password.get_secret_value(),
+            neo4j_database=settings.neo4j_database,
+        )
+    store: GraphStore = state.store
+    return store
+
+
+Store = Annotated[GraphStore, Depends(get_store)]
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
 
@@ -46,21 +67,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             app.state.store.close()
 
     app = FastAPI(title="techgraph", version=__version__, lifespan=lifespan)
-
-    def store(request: Request) -> GraphStore:
-        # Opened on first use, and again after a failure, so the service recovers when a
-        # Neo4j that was down comes back.
-        if request.app.state.store is None:
-            request.app.state.store = open_store(
-                settings.backend,
-                data_dir=settings.data_dir,
-                neo4j_uri=settings.neo4j_uri,
-                neo4j_user=settings.neo4j_user,
-                neo4j_password=settings.neo4j_password.get_secret_value(),
-                neo4j_database=settings.neo4j_database,
-            )
-        current: GraphStore = request.app.state.store
-        return current
+    app.state.settings = settings
+    app.state.store = None
 
     @app.exception_handler(TechgraphError)
     async def techgraph_error(request: Request, exc: TechgraphError) -> JSONResponse:
@@ -71,12 +79,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         return JSONResponse(status_code=exc.status_code, content=body.model_dump())
 
     @app.get("/health", response_model=Health, responses={503: {"model": ErrorBody}})
-    def health(s: Annotated[GraphStore, Depends(store)]) -> Health:
+    def health(s: Store) -> Health:
         s.counts()
         return Health(status="ok", backend=s.backend)
 
     @app.get("/stats", response_model=Stats, responses={503: {"model": ErrorBody}})
-    def stats(s: Annotated[GraphStore, Depends(store)]) -> Stats:
+    def stats(s: Store) -> Stats:
         counts = s.counts()
         return Stats(nodes=counts.nodes, relationships=counts.relationships)
 
