@@ -13,9 +13,35 @@ from techgraph.graph.errors import SchemaViolation
 from techgraph.graph.model import FactBatch
 from techgraph.ingest.reference import REFERENCE_DIR, load_reference
 
-EU = {"AUT", "BEL", "BGR", "HRV", "CYP", "CZE", "DNK", "EST", "FIN", "FRA", "DEU", "GRC", "HUN",
-      "IRL", "ITA", "LVA", "LTU", "LUX", "MLT", "NLD", "POL", "PRT", "ROU", "SVK", "SVN", "ESP",
-      "SWE"}
+EU = {
+    "AUT",
+    "BEL",
+    "BGR",
+    "HRV",
+    "CYP",
+    "CZE",
+    "DNK",
+    "EST",
+    "FIN",
+    "FRA",
+    "DEU",
+    "GRC",
+    "HUN",
+    "IRL",
+    "ITA",
+    "LVA",
+    "LTU",
+    "LUX",
+    "MLT",
+    "NLD",
+    "POL",
+    "PRT",
+    "ROU",
+    "SVK",
+    "SVN",
+    "ESP",
+    "SWE",
+}
 
 
 def by_prefix(batch: FactBatch, prefix: str) -> dict[str, object]:
@@ -43,8 +69,14 @@ def test_every_iso_country_with_names_and_demonyms(reference: FactBatch) -> None
 def test_technology_taxonomy_is_large_and_connected(reference: FactBatch) -> None:
     techs = [n for n in reference.nodes if n.id.startswith("tech:")]
     assert len(techs) >= 60
-    for needed in ("tech:5g", "tech:semiconductors", "tech:euv-lithography",
-                   "tech:silicon-wafers", "tech:eda-software", "tech:quantum-computing"):
+    for needed in (
+        "tech:5g",
+        "tech:semiconductors",
+        "tech:euv-lithography",
+        "tech:silicon-wafers",
+        "tech:eda-software",
+        "tech:quantum-computing",
+    ):
         assert any(t.id == needed for t in techs), needed
     five_g = next(t for t in techs if t.id == "tech:5g")
     assert "fifth-generation" in [a.lower() for a in five_g.aliases]
@@ -100,8 +132,10 @@ def copy_reference(tmp_path: Path) -> Path:
 def test_a_dangling_id_in_the_data_is_named(tmp_path: Path) -> None:
     ref = copy_reference(tmp_path)
     with (ref / "relations.yaml").open("a") as fh:
-        fh.write("\n- {source_id: firm:huawei, type: SUPPLIES, target_id: firm:nobody-inc,"
-                 " source: test}\n")
+        fh.write(
+            "\n- {source_id: firm:huawei, type: SUPPLIES, target_id: firm:nobody-inc,"
+            " source: test}\n"
+        )
     with pytest.raises(SchemaViolation, match="does not define: firm:nobody-inc"):
         load_reference(ref)
 
