@@ -27,6 +27,7 @@ neo4j-stop:
 
 # Starts the project's Neo4j, runs the whole suite against both backends, stops Neo4j again
 # whatever the outcome, and exits with pytest's status.
+test: export TECHGRAPH_NEO4J_HOME = $(NEO4J_TEST_HOME)
 test: install
 	$(VENV)/bin/techgraph neo4j start --home "$(NEO4J_TEST_HOME)"
 	status=0; $(PY) -m pytest $(PYTEST_ARGS) || status=$$?; \
