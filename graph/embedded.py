@@ -196,7 +196,7 @@ class EmbeddedStore(GraphStore):
     def init(self) -> None:
         """Nothing to prepare: the directory was created on open."""
 
-    def write(self, batch: FactBatch) -> WriteSummary:
+    def _write(self, batch: FactBatch) -> WriteSummary:
         outside = self.schema.validate_batch(batch)
         payload = _encode_batch(batch)
         with self._lock():
@@ -385,6 +385,14 @@ class EmbeddedStore(GraphStore):
             nodes[self.schema.node_type_of(node_id).name] += 1
         rels: Counter[str] = Counter(k for _, _, k in self._graph.edges(keys=True))
         return Counts(nodes=dict(nodes), relationships=dict(rels))
+
+    def entity_names(self) -> list[tuple[str, str, tuple[str, ...]]]:
+        self._refresh()
+        return [
+            (i, a["name"], (*a["aliases"], *a["props"].get("demonyms", ())))
+            for i, a in self._graph.nodes(data=True)
+            if not i.startswith("doc:")
+        ]
 
     @property
     def graph(self) -> nx.MultiDiGraph:

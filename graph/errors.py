@@ -30,9 +30,13 @@ class SchemaViolation(TechgraphError):
 
 
 class NotFound(TechgraphError):
-    """An entity id or name that the graph does not hold."""
+    """An entity id or name that the graph does not hold; `suggestions` are close names."""
 
     status_code = 404
+
+    def __init__(self, message: str, suggestions: list[tuple[str, str]] | None = None) -> None:
+        super().__init__(message)
+        self.suggestions = suggestions or []
 
 
 class BackendUnavailable(TechgraphError):
@@ -45,3 +49,19 @@ class StoreCorrupt(TechgraphError):
     """The embedded store's files cannot be read back; nothing was changed by the attempt."""
 
     status_code = 500
+
+
+class Ambiguous(TechgraphError):
+    """A name that fits several entities; `candidates` lists them so the user can pick an id."""
+
+    status_code = 409
+
+    def __init__(self, message: str, candidates: list[tuple[str, str]]) -> None:
+        super().__init__(message)
+        self.candidates = candidates
+
+
+class InvalidArgument(TechgraphError):
+    """A query parameter out of range or of the wrong form (depth, hops, country code)."""
+
+    status_code = 422

@@ -105,7 +105,7 @@ class Neo4jStore(GraphStore):
                     cypher("create_name_index", label=self.schema.label(name), index=index)
                 ).consume()
 
-    def write(self, batch: FactBatch) -> WriteSummary:
+    def _write(self, batch: FactBatch) -> WriteSummary:
         outside = self.schema.validate_batch(batch)
         nodes_by_label: dict[str, list[dict[str, Any]]] = defaultdict(list)
         for node in batch.nodes:
@@ -167,6 +167,10 @@ class Neo4jStore(GraphStore):
             Neighbour(_rel(r["source"], r["type"], r["target"], r["rel"]), _node(r["node"]))
             for r in rows
         ]
+
+    def entity_names(self) -> list[tuple[str, str, tuple[str, ...]]]:
+        rows = self._read(cypher("entity_names"))
+        return [(r["id"], r["name"], tuple(r["aliases"])) for r in rows]
 
     def counts(self) -> Counts:
         nodes = {r["label"]: r["count"] for r in self._read(cypher("count_nodes"))}

@@ -4,14 +4,19 @@ Neo4j (the official driver). The contract tests in tests/ run against both.
 
 from __future__ import annotations
 
+import time
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from types import TracebackType
 
+from .errors import NotFound
 from .model import Counts, FactBatch, Node, Relationship, WriteSummary
+from .resolve import Resolver
 from .schema import Schema, load_schema
+
+RESOLVER_TTL_S = 30.0
 
 
 class Direction(StrEnum):
@@ -35,18 +40,51 @@ class GraphStore(ABC):
 
     def __init__(self, schema: Schema | None = None) -> None:
         self.schema = schema or load_schema()
+        self._resolver: Resolver | None = None
+        self._resolver_built = 0.0
 
     @abstractmethod
     def init(self) -> None:
         """Prepare the backend (constraints and indexes on Neo4j). Safe to call repeatedly."""
 
-    @abstractmethod
     def write(self, batch: FactBatch) -> WriteSummary:
         """Merge the batch into the graph: all of it, or nothing if any fact breaks the schema.
 
         Nodes merge on id and relationships on (source, type, target); scalar properties are
         overwritten, aliases and provenance are accumulated without duplicates.
         """
+        try:
+            return self._write(batch)
+        finally:
+            self._resolver = None
+
+    @abstractmethod
+    def _write(self, batch: FactBatch) -> WriteSummary: ...
+
+    @abstractmethod
+    def entity_names(self) -> list[tuple[str, str, tuple[str, ...]]]:
+        """(id, name, aliases and demonyms) of every node but documents: what resolving reads."""
+
+    def resolver(self) -> Resolver:
+        """The name resolver over this graph, rebuilt after this store's own writes and after
+        RESOLVER_TTL_S (other processes may have written)."""
+        now = time.monotonic()
+        if self._resolver is None or now - self._resolver_built > RESOLVER_TTL_S:
+            self._resolver = Resolver(self.entity_names())
+            self._resolver_built = now
+        return self._resolver
+
+    def resolve(self, text: str, prefixes: Sequence[str] | None = None) -> Node:
+        """The node that an id or name means (NotFound with suggestions, or Ambiguous)."""
+        ref = self.resolver().resolve(text, prefixes)
+        node = self.get_node(ref.id)
+        if node is None:  # removed since the resolver was built
+            self._resolver = None
+            ref = self.resolver().resolve(text, prefixes)
+            node = self.get_node(ref.id)
+        if node is None:
+            raise NotFound(f"no entity called {text!r} in the graph.")
+        return node
 
     @abstractmethod
     def get_node(self, node_id: str) -> Node | None: ...
