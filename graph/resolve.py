@@ -73,12 +73,12 @@ def normalize(text: str) -> str:
     return stripped or folded
 
 
-def _similarity(query: str, key: str, **kwargs: object) -> float:
+def _similarity(query: str, key: str, *, score_cutoff: float | None = None, **_: object) -> float:
     """WRatio, except that very short keys ("us", "eu") must match as a whole: WRatio's
     partial matching would otherwise offer them for any query that contains their letters."""
     if min(len(query), len(key)) < 4:
-        return fuzz.ratio(query, key, score_cutoff=kwargs.get("score_cutoff"))  # type: ignore[arg-type]
-    return fuzz.WRatio(query, key, score_cutoff=kwargs.get("score_cutoff"))  # type: ignore[arg-type]
+        return float(fuzz.ratio(query, key, score_cutoff=score_cutoff))
+    return float(fuzz.WRatio(query, key, score_cutoff=score_cutoff))
 
 
 @dataclass(frozen=True)
