@@ -16,12 +16,15 @@ from rich.console import Console
 from rich.table import Table
 
 from techgraph import __version__
+from techgraph.graph import questions
 from techgraph.graph.errors import TechgraphError
-from techgraph.graph.exposure import Finding, exposure, format_path
-from techgraph.graph.factory import BACKENDS, open_store
+from techgraph.graph.factory import BACKENDS
 from techgraph.graph.store import GraphStore
 from techgraph.ingest.reference import load_reference
 
+from . import serialize
+from .context import store_from
+from .render import render_exposure
 from .settings import Settings
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -70,17 +73,7 @@ def cli(ctx: click.Context, backend: str | None, data_dir: Path | None) -> None:
 
 
 def _store(ctx: click.Context) -> GraphStore:
-    s: Settings = ctx.obj
-    store = open_store(
-        s.backend,
-        data_dir=s.data_dir,
-        neo4j_uri=s.neo4j_uri,
-        neo4j_user=s.neo4j_user,
-        neo4j_password=s.neo4j_password.get_secret_value(),
-        neo4j_database=s.neo4j_database,
-    )
-    ctx.call_on_close(store.close)
-    return store
+    return store_from(ctx)
 
 
 @cli.command()
@@ -135,64 +128,22 @@ def _print_counts(store: GraphStore) -> None:
 @click.option(
     "--depth", default=4, show_default=True, type=click.IntRange(1, 10), help="REQUIRES hops."
 )
-@click.option("--json", "as_json", is_flag=True, help="Print the findings as JSON.")
+@click.option("--json", "as_json", is_flag=True, help="Print the answer as JSON.")
 @click.pass_context
 def demo(ctx: click.Context, tech: str, origin: str, depth: int, as_json: bool) -> None:
     """Load the reference data and show a supply chain's dependencies on one country.
 
-    By default: the inputs of a 5G network build-out whose suppliers are headquartered in China,
-    or whose ultimate parent is, each with the path of relationships that proves it.
+    By default: the inputs of a 5G network build-out whose suppliers are of Chinese origin
+    (headquarters, ultimate parent, production or restricted-party listing), each with the
+    path of relationships that proves it.
     """
     store = _store(ctx)
     _load_reference(store)
-    findings = exposure(store, tech, origin, depth)
+    answer = questions.exposure(store, tech, origin, depth)
     if as_json:
-        click.echo(json.dumps([_finding_json(f) for f in findings], indent=2, ensure_ascii=False))
+        _emit(serialize.exposure(answer))
         return
-    root = store.get_node(tech)
-    country = store.get_node(f"country:{origin.upper()}")
-    assert root is not None and country is not None  # exposure() has checked both
-    console = Console(highlight=False)
-    console.print(
-        f"[bold]{root.name}[/bold]: inputs whose suppliers are of [bold]{country.name}[/bold] "
-        f"origin (headquarters or ultimate parent), up to {depth} hops, "
-        f"{store.backend} backend: {len(findings)} findings\n"
-    )
-    for i, f in enumerate(findings, 1):
-        basis = "headquartered in" if f.basis.value == "headquarters" else "ultimate parent in"
-        console.print(
-            f"{i:>2}. [bold]{f.input.name}[/bold] from {f.supplier.name} ({basis} {f.country.name})"
-        )
-        console.print(f"    {format_path(f.path)}", soft_wrap=True)
-        citation = _citation(f)
-        if citation:
-            console.print(f"    [dim]source: {citation}[/dim]", soft_wrap=True)
-    if not findings:
-        console.print("No dependency with a supplier of that origin was found.")
-
-
-def _citation(f: Finding) -> str | None:
-    produces = next(h.relationship for h in f.path if h.relationship.type == "PRODUCES")
-    return next((p.citation for p in produces.provenance if p.citation), None)
-
-
-def _finding_json(f: Finding) -> dict[str, Any]:
-    return {
-        "input": {"id": f.input.id, "name": f.input.name},
-        "supplier": {"id": f.supplier.id, "name": f.supplier.name},
-        "basis": f.basis.value,
-        "country": {"id": f.country.id, "name": f.country.name},
-        "share": f.share,
-        "path": [
-            {
-                "source": h.relationship.source,
-                "type": h.relationship.type,
-                "target": h.relationship.target,
-                "citations": sorted({p.citation for p in h.relationship.provenance if p.citation}),
-            }
-            for h in f.path
-        ],
-    }
+    render_exposure(answer, store.backend)
 
 
 @cli.command()
@@ -294,9 +245,16 @@ def neo4j_status(home: Path | None) -> None:
         sys.exit(3)
 
 
+def _emit(data: object) -> None:
+    click.echo(json.dumps(data, indent=2, ensure_ascii=False))
+
+
 def main() -> None:
     cli(prog_name="techgraph")
 
+
+# The query commands live in their own module and register themselves on `cli`.
+from . import cli_queries  # noqa: E402, F401
 
 if __name__ == "__main__":
     main()

@@ -34,15 +34,17 @@ from .errors import BackendUnavailable, ConfigError, StoreCorrupt
 from .model import (
     Counts,
     FactBatch,
+    Hop,
     Node,
     Provenance,
     Relationship,
+    Route,
     WriteSummary,
     provenance_key,
     unique,
 )
 from .schema import Schema, missing_endpoints_error
-from .store import Direction, GraphStore, Neighbour
+from .store import Direction, GraphStore, Neighbour, Step
 
 FORMAT = "techgraph-embedded"
 FORMAT_VERSION = 1
@@ -377,6 +379,115 @@ class EmbeddedStore(GraphStore):
                 if wanted is None or k in wanted:
                     found.append(Neighbour(_rel(s, k, t, a), _node(s, g.nodes[s])))
         return found
+
+    def get_nodes(self, node_ids: Sequence[str]) -> dict[str, Node]:
+        self._refresh()
+        g = self._graph
+        return {i: _node(i, g.nodes[i]) for i in node_ids if i in g}
+
+    def expand(self, node_ids: Sequence[str], steps: Sequence[Step]) -> list[tuple[str, Neighbour]]:
+        self._check_rel_types([s.rel_type for s in steps])
+        self._refresh()
+        g = self._graph
+        found: list[tuple[str, Neighbour]] = []
+        for origin in dict.fromkeys(node_ids):
+            if origin not in g:
+                continue
+            for step in steps:
+                for s, t, a in self._hops(origin, step.rel_type, step.direction):
+                    other = t if s == origin else s
+                    rel = _rel(s, step.rel_type, t, a)
+                    found.append((origin, Neighbour(rel, _node(other, g.nodes[other]))))
+        return found
+
+    def _hops(
+        self, node_id: str, rel_type: str | None, direction: Direction
+    ) -> Iterator[tuple[str, str, dict[str, Any]]]:
+        """(source, target, attrs) of the node's relationships of a type in a direction."""
+        g = self._graph
+        if direction in (Direction.OUT, Direction.BOTH):
+            for t, by_type in g.succ[node_id].items():
+                for k, a in by_type.items():
+                    if rel_type is None or k == rel_type:
+                        yield node_id, t, a
+        if direction in (Direction.IN, Direction.BOTH):
+            for s, by_type in g.pred[node_id].items():
+                if s == node_id and direction is Direction.BOTH:
+                    continue  # a self-loop was already seen going out
+                for k, a in by_type.items():
+                    if rel_type is None or k == rel_type:
+                        yield s, node_id, a
+
+    def shortest_paths(
+        self, source: str, target: str, rel_types: Sequence[str] | None, max_hops: int, k: int
+    ) -> list[Route]:
+        self._check_rel_types(rel_types)
+        self._refresh()
+        g = self._graph
+        if source not in g or target not in g or source == target:
+            return []
+        wanted = set(rel_types) if rel_types else None
+        # Breadth-first, level by level, remembering every edge that reaches a node first at
+        # its level: those are exactly the edges of the shortest paths.
+        level = {source: 0}
+        parents: dict[str, list[tuple[str, str, str, str]]] = {}  # node -> (prev, s, k, t)
+        frontier = [source]
+        for depth in range(1, max_hops + 1):
+            nxt: list[str] = []
+            for node in frontier:
+                for nbrs, outgoing in ((g.succ[node], True), (g.pred[node], False)):
+                    for other, by_type in nbrs.items():
+                        if other == node:
+                            continue
+                        for rtype in by_type:
+                            if wanted is not None and rtype not in wanted:
+                                continue
+                            seen = level.get(other)
+                            if seen is None:
+                                level[other] = depth
+                                nxt.append(other)
+                                seen = depth
+                            if seen == depth:
+                                s_, t_ = (node, other) if outgoing else (other, node)
+                                parents.setdefault(other, []).append((node, s_, rtype, t_))
+            if target in level:
+                break
+            frontier = nxt
+            if not frontier:
+                break
+        if target not in level:
+            return []
+        # Enumerate the paths back from the target, in a stable order, up to k.
+        paths: list[list[tuple[str, str, str, str]]] = []
+
+        def walk(node: str, suffix: list[tuple[str, str, str, str]]) -> None:
+            if len(paths) >= k:
+                return
+            if node == source:
+                paths.append(list(reversed(suffix)))
+                return
+            for entry in sorted(parents[node]):
+                walk(entry[0], [*suffix, entry])
+
+        walk(target, [])
+        result: list[Route] = []
+        for entries in paths:
+            hops = []
+            for prev, s_, rtype, t_ in entries:
+                here = t_ if s_ == prev else s_
+                rel = _rel(s_, rtype, t_, g.edges[s_, t_, rtype])
+                hops.append(Hop(_node(prev, g.nodes[prev]), rel, _node(here, g.nodes[here])))
+            result.append(tuple(hops))
+        return result
+
+    def relationships(self, rel_type: str) -> list[Relationship]:
+        self.schema.relationship_type(rel_type)
+        self._refresh()
+        return [
+            _rel(s, k, t, a)
+            for s, t, k, a in self._graph.edges(keys=True, data=True)
+            if k == rel_type
+        ]
 
     def counts(self) -> Counts:
         self._refresh()

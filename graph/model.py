@@ -88,6 +88,22 @@ class Relationship:
         return max((p.confidence for p in self.provenance), default=None)
 
 
+@dataclass(frozen=True)
+class Hop:
+    """One step of a path: `relationship` read from `start` to `end` (either direction)."""
+
+    start: Node
+    relationship: Relationship
+    end: Node
+
+    @property
+    def forward(self) -> bool:
+        return self.relationship.source == self.start.id
+
+
+Route = tuple[Hop, ...]
+
+
 @dataclass
 class FactBatch:
     """A unit of writing: all of it is written, or none of it."""

@@ -20,9 +20,19 @@ from neo4j import exceptions as neo4j_exc
 from techgraph.queries import load as cypher
 
 from .errors import BackendUnavailable, SchemaViolation, TechgraphError
-from .model import Counts, FactBatch, Node, Provenance, Relationship, WriteSummary, unique
+from .model import (
+    Counts,
+    FactBatch,
+    Hop,
+    Node,
+    Provenance,
+    Relationship,
+    Route,
+    WriteSummary,
+    unique,
+)
 from .schema import RESERVED_PROPERTIES, Schema, missing_endpoints_error
-from .store import Direction, GraphStore, Neighbour
+from .store import Direction, GraphStore, Neighbour, Step
 
 CHUNK = 5000  # rows per UNWIND statement; all chunks of a batch share one transaction
 
@@ -167,6 +177,55 @@ class Neo4jStore(GraphStore):
             Neighbour(_rel(r["source"], r["type"], r["target"], r["rel"]), _node(r["node"]))
             for r in rows
         ]
+
+    def get_nodes(self, node_ids: Sequence[str]) -> dict[str, Node]:
+        rows = self._read(cypher("get_nodes"), ids=list(dict.fromkeys(node_ids)))
+        nodes = (_node(r["node"]) for r in rows)
+        return {n.id: n for n in nodes}
+
+    def expand(self, node_ids: Sequence[str], steps: Sequence[Step]) -> list[tuple[str, Neighbour]]:
+        if not node_ids or not steps:
+            return []
+        types = self.schema.rel_alternation(s.rel_type for s in steps)
+        rows = self._read(
+            cypher("expand", types=types),
+            ids=list(dict.fromkeys(node_ids)),
+            steps=[{"type": s.rel_type, "direction": Direction(s.direction).value} for s in steps],
+        )
+        return [
+            (
+                r["origin"],
+                Neighbour(_rel(r["source"], r["type"], r["target"], r["rel"]), _node(r["node"])),
+            )
+            for r in rows
+        ]
+
+    def shortest_paths(
+        self, source: str, target: str, rel_types: Sequence[str] | None, max_hops: int, k: int
+    ) -> list[Route]:
+        if source == target:
+            return []
+        if not 1 <= max_hops <= 99:
+            raise ValueError("max_hops out of range")
+        query = cypher(
+            "shortest_paths", types=self.schema.rel_alternation(rel_types), max_hops=str(max_hops)
+        )
+        rows = self._read(query, source=source, target=target, k=k)
+        paths: list[Route] = []
+        for row in rows:
+            nodes = [_node(n) for n in row["nodes"]]
+            hops = tuple(
+                Hop(nodes[i], _rel(r["source"], r["type"], r["target"], r["props"]), nodes[i + 1])
+                for i, r in enumerate(row["rels"])
+            )
+            paths.append(hops)
+        return paths
+
+    def relationships(self, rel_type: str) -> list[Relationship]:
+        rows = self._read(
+            cypher("relationships_of_type", types=self.schema.rel_alternation([rel_type]))
+        )
+        return [_rel(r["source"], r["type"], r["target"], r["rel"]) for r in rows]
 
     def entity_names(self) -> list[tuple[str, str, tuple[str, ...]]]:
         rows = self._read(cypher("entity_names"))

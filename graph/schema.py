@@ -106,6 +106,12 @@ class Schema:
         self.relationship_type(name)
         return f"`{name}`"
 
+    def rel_alternation(self, names: Iterable[str] | None) -> str:
+        """`:`A`|`B`` for a Cypher relationship pattern, from schema names only ("" = any)."""
+        if not names:
+            return ""
+        return ":" + "|".join(self.rel_type(n) for n in sorted(set(names)))
+
     def relationship_type(self, name: str) -> RelationshipType:
         try:
             return self.relationship_types[name]

@@ -12,7 +12,7 @@ from enum import StrEnum
 from types import TracebackType
 
 from .errors import NotFound
-from .model import Counts, FactBatch, Node, Relationship, WriteSummary
+from .model import Counts, FactBatch, Node, Relationship, Route, WriteSummary
 from .resolve import Resolver
 from .schema import Schema, load_schema
 
@@ -23,6 +23,14 @@ class Direction(StrEnum):
     OUT = "out"
     IN = "in"
     BOTH = "both"
+
+
+@dataclass(frozen=True)
+class Step:
+    """A relationship type and the direction to follow it in, from the node being expanded."""
+
+    rel_type: str
+    direction: Direction
 
 
 @dataclass(frozen=True)
@@ -97,6 +105,29 @@ class GraphStore(ABC):
         direction: Direction = Direction.BOTH,
     ) -> list[Neighbour]:
         """The relationships of a node (optionally only some types, one direction)."""
+
+    @abstractmethod
+    def get_nodes(self, node_ids: Sequence[str]) -> dict[str, Node]:
+        """The nodes of those ids that exist, by id."""
+
+    @abstractmethod
+    def expand(self, node_ids: Sequence[str], steps: Sequence[Step]) -> list[tuple[str, Neighbour]]:
+        """One hop out of many nodes at once: (origin id, neighbour) for every relationship of
+        a step's type in the step's direction. The breadth-first questions (dependencies,
+        exposure, ownership chains) call this once per level instead of once per node."""
+
+    @abstractmethod
+    def shortest_paths(
+        self, source: str, target: str, rel_types: Sequence[str] | None, max_hops: int, k: int
+    ) -> list[Route]:
+        """Up to k shortest paths between two nodes, ignoring direction, at most max_hops long.
+
+        Paths that differ only in a parallel relationship count as different paths; which k of
+        several equally short paths come back is not specified."""
+
+    @abstractmethod
+    def relationships(self, rel_type: str) -> list[Relationship]:
+        """Every relationship of one type (for whole-graph questions such as chokepoints)."""
 
     @abstractmethod
     def counts(self) -> Counts:

@@ -13,7 +13,10 @@ from pathlib import Path
 
 QUERY_DIR = Path(__file__).parent
 _SLOT = re.compile(r"\{\{(\w+)\}\}")
-_QUOTED = re.compile(r"^`[A-Za-z_][A-Za-z0-9_]*`$")
+# What a slot may hold: a backtick-quoted schema name, a relationship-type alternation built from
+# such names (":`A`|`B`", or "" for any type), or a small whole number (a hop bound, which Cypher
+# does not accept as a parameter).
+_QUOTED = re.compile(r"^(`[A-Za-z_][A-Za-z0-9_]*`|(:`[A-Z_]+`(\|`[A-Z_]+`)*)?|[0-9]{1,2})$")
 
 
 @cache
@@ -29,7 +32,7 @@ def load(name: str, **slots: str) -> str:
     text = _read(name)
     for key, value in slots.items():
         if not _QUOTED.match(value):
-            raise ValueError(f"slot {key} must be a schema name in backticks, got {value!r}")
+            raise ValueError(f"slot {key} must be schema names in backticks or a number: {value!r}")
 
     def fill(match: re.Match[str]) -> str:
         try:

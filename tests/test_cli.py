@@ -38,18 +38,17 @@ def test_demo_on_the_embedded_default_prints_proven_chinese_dependencies(tmp_pat
 def test_demo_json_gives_paths_and_citations(tmp_path: Path) -> None:
     code, out, _ = run("--data-dir", str(tmp_path), "demo", "--json")
     assert code == 0
-    findings = json.loads(out)
-    assert findings
-    for f in findings:
-        assert f["basis"] in ("headquarters", "ultimate_parent")
-        assert f["path"][0]["source"] == "tech:5g" or f["path"][0]["target"] == "tech:5g"
-        assert f["path"][-1] == {
-            **f["path"][-1],
-            "type": "HEADQUARTERED_IN",
-            "target": "country:CHN",
-        }
-        produces = next(h for h in f["path"] if h["type"] == "PRODUCES")
-        assert produces["citations"], "every producer fact cites its source"
+    answer = json.loads(out)
+    assert answer["item"]["id"] == "tech:5g" and answer["origin"]["id"] == "country:CHN"
+    assert answer["findings"]
+    for f in answer["findings"]:
+        assert f["basis"] in ("headquarters", "ultimate_parent", "production", "restricted_party")
+        assert f["path"][0]["from"]["id"] == "tech:5g"
+        supply = next(h for h in f["path"] if h["type"] in ("PRODUCES", "SUPPLIES"))
+        assert supply["evidence"], "every supply fact carries its evidence"
+        assert all(e.get("citation") for e in supply["evidence"])
+    bases = {f["basis"] for f in answer["findings"]}
+    assert {"headquarters", "ultimate_parent"} <= bases
 
 
 def test_stats_after_loading_twice_is_unchanged(tmp_path: Path) -> None:

@@ -1,58 +1,20 @@
-"""The demo's question on both backends: which inputs come from suppliers of a given origin."""
+"""Foreign-origin exposure on both backends: every basis, its proving path, the share figure."""
 
 from __future__ import annotations
 
 import pytest
 
-from techgraph.graph.errors import NotFound
-from techgraph.graph.exposure import Basis, Finding, exposure, format_path
+from techgraph.graph.errors import InvalidArgument, NotFound
 from techgraph.graph.model import FactBatch, Node, Relationship
+from techgraph.graph.questions import Basis, Finding, exposure
 from techgraph.graph.store import GraphStore
 
-
-def chain() -> FactBatch:
-    """5G needs base stations, which need RF chips; a subsidiary makes the chips."""
-    return FactBatch(
-        nodes=[
-            Node("country:CHN", "China"),
-            Node("country:NLD", "Netherlands"),
-            Node("country:SWE", "Sweden"),
-            Node("tech:5g", "5G"),
-            Node("tech:base-stations", "Base stations"),
-            Node("tech:rf-chips", "RF chips"),
-            Node("tech:gan-rf-chips", "GaN RF chips"),
-            Node("tech:unrelated", "Unrelated"),
-            Node("firm:huawei", "Huawei"),
-            Node("firm:ericsson", "Ericsson"),
-            Node("firm:parent", "Parent Holdings"),
-            Node("firm:mid", "Mid Holdings"),
-            Node("firm:chipco", "ChipCo"),
-            Node("firm:far", "Far Away Co"),
-        ],
-        relationships=[
-            Relationship("tech:5g", "REQUIRES", "tech:base-stations"),
-            Relationship("tech:base-stations", "REQUIRES", "tech:rf-chips"),
-            Relationship("tech:gan-rf-chips", "IS_TYPE_OF", "tech:rf-chips"),
-            Relationship("firm:huawei", "PRODUCES", "tech:base-stations", {"share": 0.3}),
-            Relationship("firm:ericsson", "PRODUCES", "tech:base-stations", {"share": 0.25}),
-            Relationship("firm:chipco", "PRODUCES", "tech:gan-rf-chips"),
-            Relationship("firm:far", "PRODUCES", "tech:unrelated"),
-            Relationship("firm:huawei", "HEADQUARTERED_IN", "country:CHN"),
-            Relationship("firm:far", "HEADQUARTERED_IN", "country:CHN"),
-            Relationship("firm:ericsson", "HEADQUARTERED_IN", "country:SWE"),
-            Relationship("firm:chipco", "HEADQUARTERED_IN", "country:NLD"),
-            Relationship("firm:chipco", "SUBSIDIARY_OF", "firm:mid"),
-            Relationship("firm:mid", "SUBSIDIARY_OF", "firm:parent"),
-            Relationship("firm:mid", "HEADQUARTERED_IN", "country:NLD"),
-            Relationship("firm:parent", "HEADQUARTERED_IN", "country:CHN"),
-        ],
-    )
+from .graphs import supply_chain
 
 
-def assert_proves(f: Finding, root: str, country: str) -> None:
-    """The path is connected, starts at the root and ends at the origin country."""
+def assert_proves(f: Finding, root: str) -> None:
+    """The path is connected, starts at the root, and each hop is a real relationship."""
     assert f.path[0].start.id == root
-    assert f.path[-1].end.id == country
     for before, after in zip(f.path, f.path[1:], strict=False):
         assert before.end.id == after.start.id
     for hop in f.path:
@@ -60,23 +22,26 @@ def assert_proves(f: Finding, root: str, country: str) -> None:
         assert {rel.source, rel.target} == {hop.start.id, hop.end.id}
 
 
-def test_exposure_finds_headquarters_and_ultimate_parent(store: GraphStore) -> None:
-    store.write(chain())
-    findings = exposure(store, "tech:5g", "CHN")
-    found = {(f.input.id, f.supplier.id, f.basis) for f in findings}
+def test_every_basis_is_found_with_its_proof(store: GraphStore) -> None:
+    store.write(supply_chain())
+    answer = exposure(store, "tech:5g", "CHN")
+    found = {(f.input.id, f.supplier.id, f.basis) for f in answer.findings}
     assert found == {
         ("tech:base-stations", "firm:huawei", Basis.HEADQUARTERS),
+        ("tech:base-stations", "firm:huawei", Basis.RESTRICTED_PARTY),
         ("tech:gan-rf-chips", "firm:chipco", Basis.ULTIMATE_PARENT),
+        ("tech:gan-rf-chips", "firm:chipco", Basis.RESTRICTED_PARTY),
+        ("tech:base-stations", "firm:ericsson", Basis.PRODUCTION),
+        ("tech:gallium", "country:CHN", Basis.PRODUCTION),
     }
-    for f in findings:
-        assert_proves(f, "tech:5g", "country:CHN")
-    huawei = next(f for f in findings if f.supplier.id == "firm:huawei")
-    assert huawei.share == 0.3
-    assert format_path(huawei.path) == (
-        "5G -[REQUIRES]-> Base stations <-[PRODUCES]- Huawei -[HEADQUARTERED_IN]-> China"
-    )
-    chipco = next(f for f in findings if f.supplier.id == "firm:chipco")
-    assert [h.relationship.type for h in chipco.path] == [
+    for f in answer.findings:
+        assert_proves(f, "tech:5g")
+    by = {(f.supplier.id, f.basis): f for f in answer.findings}
+    hq = by["firm:huawei", Basis.HEADQUARTERS]
+    assert [h.relationship.type for h in hq.path] == ["REQUIRES", "PRODUCES", "HEADQUARTERED_IN"]
+    assert hq.path[-1].end.id == "country:CHN" and hq.share == 0.3
+    parent = by["firm:chipco", Basis.ULTIMATE_PARENT]
+    assert [h.relationship.type for h in parent.path] == [
         "REQUIRES",
         "REQUIRES",
         "IS_TYPE_OF",
@@ -85,31 +50,70 @@ def test_exposure_finds_headquarters_and_ultimate_parent(store: GraphStore) -> N
         "SUBSIDIARY_OF",
         "HEADQUARTERED_IN",
     ]
+    # ChipCo itself is not listed; its parent is, with China as the listed country.
+    listed = by["firm:chipco", Basis.RESTRICTED_PARTY]
+    assert listed.path[-1].relationship.type == "RESTRICTS_TRADE_WITH"
+    assert listed.path[-1].start.id == "firm:parent"
+    made = by["firm:ericsson", Basis.PRODUCTION]
+    assert made.path[-1].relationship.type == "MANUFACTURES_IN"
 
 
-def test_exposure_respects_depth_and_origin(store: GraphStore) -> None:
-    store.write(chain())
-    shallow = exposure(store, "tech:5g", "CHN", max_depth=1)
-    assert {f.supplier.id for f in shallow} == {"firm:huawei"}
+def test_the_share_weighted_figure(store: GraphStore) -> None:
+    store.write(supply_chain())
+    answer = exposure(store, "tech:5g", "CHN")
+    # Inputs with share data: base stations (Huawei 0.3 + Ericsson 0.25, both exposed) and
+    # gallium (China 0.9). GaN RF chips have no share data and are not averaged.
+    assert answer.inputs_with_shares == 2
+    assert answer.exposure == pytest.approx((0.55 + 0.9) / 2)
+
+
+def test_depth_and_origin(store: GraphStore) -> None:
+    store.write(supply_chain())
+    shallow = exposure(store, "tech:5g", "CHN", depth=1)
+    assert {f.supplier.id for f in shallow.findings} == {
+        "firm:huawei",
+        "firm:ericsson",
+        "country:CHN",
+    }
     swedish = exposure(store, "tech:5g", "SWE")
-    assert {(f.supplier.id, f.basis) for f in swedish} == {("firm:ericsson", Basis.HEADQUARTERS)}
+    assert {(f.supplier.id, f.basis) for f in swedish.findings} == {
+        ("firm:ericsson", Basis.HEADQUARTERS)
+    }
 
 
-def test_exposure_names_what_is_missing(store: GraphStore) -> None:
-    store.write(chain())
-    with pytest.raises(NotFound, match="no entity with id 'tech:6g'"):
-        exposure(store, "tech:6g", "CHN")
-    with pytest.raises(NotFound, match="no country 'XXX'"):
+def test_bad_input_is_named(store: GraphStore) -> None:
+    store.write(supply_chain())
+    with pytest.raises(NotFound, match="no entity of type tech/firm called '6G'"):
+        exposure(store, "6G", "CHN")
+    with pytest.raises(InvalidArgument, match="not a country code"):
+        exposure(store, "tech:5g", "China!")
+    with pytest.raises(InvalidArgument, match="not a country in the graph"):
         exposure(store, "tech:5g", "XXX")
+    with pytest.raises(InvalidArgument, match="depth must be between 1 and 10"):
+        exposure(store, "tech:5g", "CHN", depth=0)
+
+
+def test_a_firm_root_follows_its_suppliers(store: GraphStore) -> None:
+    store.write(supply_chain())
+    store.write(
+        FactBatch(
+            nodes=[Node("firm:telco", "Telco")],
+            relationships=[Relationship("firm:huawei", "SUPPLIES", "firm:telco")],
+        )
+    )
+    answer = exposure(store, "Telco", "CHN")
+    assert ("firm:huawei", Basis.HEADQUARTERS) in {
+        (f.supplier.id, f.basis) for f in answer.findings
+    }
 
 
 def test_the_reference_5g_chain_has_proven_chinese_dependencies(
     store: GraphStore, reference: FactBatch
 ) -> None:
     store.write(reference)
-    findings = exposure(store, "tech:5g", "CHN")
-    assert any(f.supplier.id == "firm:huawei" and f.basis is Basis.HEADQUARTERS for f in findings)
-    for f in findings:
-        assert_proves(f, "tech:5g", "country:CHN")
-    suppliers = {f.supplier.id for f in findings}
-    assert "firm:ericsson" not in suppliers and "firm:nokia" not in suppliers
+    answer = exposure(store, "5G", "CHN")
+    pairs = {(f.supplier.id, f.basis) for f in answer.findings}
+    assert ("firm:huawei", Basis.HEADQUARTERS) in pairs
+    for f in answer.findings:
+        assert_proves(f, "tech:5g")
+    assert ("firm:ericsson", Basis.HEADQUARTERS) not in pairs
