@@ -9,6 +9,7 @@ count and each path's validity are compared.
 
 from __future__ import annotations
 
+import itertools
 import json
 import tempfile
 from typing import Any
@@ -110,7 +111,7 @@ def path_summary(store: GraphStore, a: str, b: str) -> tuple[int, list[int]]:
     found = store.shortest_paths(a, b, None, 6, 4)
     for p in found:
         assert p[0].start.id == a and p[-1].end.id == b
-        for before, after in zip(p, p[1:], strict=False):
+        for before, after in itertools.pairwise(p):
             assert before.end.id == after.start.id
     return len(found), sorted(len(p) for p in found)
 

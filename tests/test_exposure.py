@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import pytest
 
 from techgraph.graph.errors import InvalidArgument, NotFound
@@ -15,7 +17,7 @@ from .graphs import supply_chain
 def assert_proves(f: Finding, root: str) -> None:
     """The path is connected, starts at the root, and each hop is a real relationship."""
     assert f.path[0].start.id == root
-    for before, after in zip(f.path, f.path[1:], strict=False):
+    for before, after in itertools.pairwise(f.path):
         assert before.end.id == after.start.id
     for hop in f.path:
         rel = hop.relationship
