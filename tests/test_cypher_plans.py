@@ -1,0 +1,72 @@
+"""Every Cypher statement in queries/ plans as intended on the real server: parameters only,
+index seeks for the queries that start from given ids, no accidental whole-graph scans."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from techgraph import queries
+from techgraph.graph.neo4j_store import Neo4jStore
+from techgraph.graph.schema import load_schema
+
+pytestmark = pytest.mark.neo4j
+schema = load_schema()
+
+# Statements that start from given ids: their plans must begin with an index seek on Entity.id.
+POINT_QUERIES: dict[str, tuple[dict[str, str], dict[str, Any]]] = {
+    "get_node": ({}, {"id": "firm:x"}),
+    "get_nodes": ({}, {"ids": ["firm:x"]}),
+    "existing_ids": ({}, {"ids": ["firm:x"]}),
+    "neighbours": ({}, {"id": "firm:x", "types": None, "direction": "both"}),
+    "expand": (
+        {"types": schema.rel_alternation(["REQUIRES", "IS_TYPE_OF"])},
+        {"ids": ["tech:x"], "steps": [{"type": "REQUIRES", "direction": "out"}]},
+    ),
+    "shortest_paths": (
+        {"types": schema.rel_alternation(["SUPPLIES"]), "max_hops": "6"},
+        {"source": "firm:a", "target": "firm:b", "k": 3},
+    ),
+    "merge_nodes": ({"label": "`Firm`"}, {"rows": []}),
+    "merge_relationships": ({"type": "`SUPPLIES`"}, {"rows": []}),
+}
+# Statements that read the whole graph on purpose (counts, a type's every relationship, names
+# for the resolver, clearing the test database) or change the schema.
+WHOLE_GRAPH = {
+    "count_nodes",
+    "count_relationships",
+    "relationships_of_type",
+    "entity_names",
+    "delete_all",
+    "create_entity_constraint",
+    "create_name_index",
+    "server_info",
+}
+
+
+def operators(plan: Any) -> list[str]:
+    found = [plan.operator_type if hasattr(plan, "operator_type") else plan["operatorType"]]
+    children = plan.children if hasattr(plan, "children") else plan.get("children", [])
+    for child in children:
+        found += operators(child)
+    return [op.split("@")[0] for op in found]
+
+
+def test_every_query_file_is_classified() -> None:
+    names = set(queries.names()) - {n for n in queries.names() if n.startswith("bench_")}
+    assert names == set(POINT_QUERIES) | WHOLE_GRAPH
+
+
+@pytest.mark.parametrize("name", sorted(POINT_QUERIES))
+def test_point_queries_seek_the_id_index(neo4j_session_store: Neo4jStore, name: str) -> None:
+    slots, params = POINT_QUERIES[name]
+    text = queries.load(name, **slots)
+    with neo4j_session_store._driver.session(database=neo4j_session_store.database) as s:
+        summary = s.run("EXPLAIN " + text, params).consume()
+    ops = operators(summary.plan)
+    # A CartesianProduct of two unique-index seeks (both endpoints of a relationship) is one
+    # row by one row and fine; a scan of all nodes, a label or a relationship type is not.
+    scans = {op for op in ops if op.endswith("Scan")}
+    assert not scans, ops
+    assert any("IndexSeek" in op or "Merge" in op for op in ops), ops
