@@ -84,6 +84,12 @@ class GraphStore(ABC):
 
     def resolve(self, text: str, prefixes: Sequence[str] | None = None) -> Node:
         """The node that an id or name means (NotFound with suggestions, or Ambiguous)."""
+        prefix, sep, _ = text.partition(":")
+        if sep and (prefixes is None or prefix in prefixes):
+            # An id needs no name index: one look-up, which matters on a large graph.
+            direct = self.get_node(text.strip())
+            if direct is not None:
+                return direct
         ref = self.resolver().resolve(text, prefixes)
         node = self.get_node(ref.id)
         if node is None:  # removed since the resolver was built
