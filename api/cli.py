@@ -253,8 +253,12 @@ def main() -> None:
     cli(prog_name="techgraph")
 
 
-# The query commands live in their own module and register themselves on `cli`.
+# The query commands live in their own module and register themselves on `cli`; the
+# importers are one group of their own.
 from . import cli_queries  # noqa: E402, F401
+from .cli_import import import_group  # noqa: E402
+
+cli.add_command(import_group)
 
 if __name__ == "__main__":
     main()

@@ -1,6 +1,9 @@
 """The Cypher of techgraph: one statement per ``.cypher`` file, loaded by name.
 
-Values always travel as ``$parameters``. A file may hold a ``{{label}}`` or ``{{type}}`` slot for
+Values always travel as ``$parameters``. Statements that start from given ids carry
+``USING INDEX`` hints, so that their plans seek the ``Entity.id`` index whatever the database's
+statistics say (a nearly empty database otherwise invites scans that stay in the plan cache).
+A file may hold a ``{{label}}`` or ``{{type}}`` slot for
 the one thing Cypher cannot take as a parameter; the caller fills it with a name the schema has
 already checked and backtick-quoted (``Schema.label`` / ``Schema.rel_type``), never user text.
 """

@@ -1,7 +1,8 @@
 // One hop out of many nodes at once. The relationship types are spliced in from the schema's
 // allow-list so the planner expands only those; each step also names its direction.
 UNWIND $ids AS id
-MATCH (a:Entity {id: id})-[r{{types}}]-(b:Entity)
+MATCH (a:Entity {id: id})-[r{{types}}]-(b)
+USING INDEX a:Entity(id)
 WHERE any(s IN $steps WHERE s.type = type(r)
           AND (s.direction = 'both'
                OR (s.direction = 'out' AND startNode(r) = a)

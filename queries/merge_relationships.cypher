@@ -2,7 +2,9 @@
 // provenance accumulates without duplicates; confidence keeps the best seen.
 UNWIND $rows AS row
 MATCH (a:Entity {id: row.source})
+USING INDEX a:Entity(id)
 MATCH (b:Entity {id: row.target})
+USING INDEX b:Entity(id)
 MERGE (a)-[r:{{type}}]->(b)
 SET r += row.props
 SET r.confidence = CASE

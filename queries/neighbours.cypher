@@ -1,5 +1,6 @@
 // The relationships of one node, optionally of some types and in one direction.
-MATCH (a:Entity {id: $id})-[r]-(b:Entity)
+MATCH (a:Entity {id: $id})-[r]-(b)
+USING INDEX a:Entity(id)
 WHERE ($types IS NULL OR type(r) IN $types)
   AND ($direction = 'both'
        OR ($direction = 'out' AND startNode(r) = a)

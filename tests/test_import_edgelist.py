@@ -126,11 +126,11 @@ def test_bad_rows_are_reported_and_the_rest_loads(graph: GraphStore) -> None:
     assert "'firm:Bad_ID' is not a valid Firm id" in errors[3]
     assert errors[4] == "share 1.2 is outside 0..1 (give a fraction: 0.25 for 25%)"
     assert errors[5] == (
-        "source: no entity of type country/firm called 'Huawey' in the graph. Did you mean "
-        "Huawei Technologies Co., Ltd. (firm:huawei)?"
+        "source: no entity of type alliance/country/firm called 'Huawey' in the graph. "
+        "Did you mean Huawei Technologies Co., Ltd. (firm:huawei)?"
     )
     assert errors[6].startswith("source: 'Australia' fits 2 entities: country:AUS")
-    assert "PRODUCES joins Country/Firm to Technology, not Technology to Firm" in errors[7]
+    assert "PRODUCES joins Alliance/Country/Firm to Technology, not Technology to Firm" in errors[7]
     assert errors[8].startswith("properties is not valid JSON")
     assert errors[9] == "has 2 fields, the header has 9"
     assert errors[10] == "target 'country:XYZ': unknown country code (not ISO 3166-1 alpha-3)"

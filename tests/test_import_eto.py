@@ -365,7 +365,7 @@ def test_the_command_loads_and_summarises(graph: GraphStore) -> None:
     assert "40 of 40 rows loaded, 0 skipped" in out
     # ASML, JSR, Shin-Etsu and five of the inputs are reference nodes: they gain aliases and
     # evidence; the pellicles, SMEE and Pellicle Works are new
-    assert "11 nodes and 17 relationships written (3 nodes and 8 relationships new" in out
+    assert "11 nodes and 18 relationships written (3 nodes and 9 relationships new" in out
     assert "unattributed_share" in out
     assert edge(graph, "firm:asml", "PRODUCES", "tech:euv-lithography").props["share"] == 1.0
     code, out, _ = run(graph, "import", "eto", str(FIXTURES))
