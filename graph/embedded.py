@@ -25,6 +25,7 @@ import os
 import time
 from collections import Counter
 from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -58,6 +59,18 @@ MIN_COMPACT_BYTES = 4 * 1024 * 1024
 LOCK_TIMEOUT_S = 30.0
 
 BatchDict = dict[str, list[dict[str, Any]]]
+
+
+@dataclass(frozen=True)
+class _ForgetPlan:
+    kept_rels: dict[tuple[str, str, str], dict[str, Any]]
+    """Relationships that carry the source's provenance -> the provenance that stays."""
+    dropped: set[tuple[str, str, str]]
+    """Those left with none, to delete."""
+    kept_nodes: dict[str, dict[str, Any]]
+    """Nodes that carry the source's provenance -> the provenance that stays."""
+    nodes: set[str]
+    """Nodes known only from the source and left without relationships, to delete."""
 
 
 class EmbeddedStore(GraphStore):
@@ -161,6 +174,8 @@ class EmbeddedStore(GraphStore):
 
     def _apply(self, batch: Mapping[str, Any]) -> None:
         g = self._graph
+        if batch.get("forget"):
+            self._apply_forget(self._forget_plan(batch["forget"]))
         for node in batch.get("nodes", ()):
             attrs = g.nodes.get(node["id"])
             if attrs is None:
@@ -193,24 +208,75 @@ class EmbeddedStore(GraphStore):
                     prov={provenance_key(p): p for p in rel.get("provenance", ())},
                 )
 
+    def _forget_plan(self, source: str) -> _ForgetPlan:
+        """What forgetting one document's contribution changes (see GraphStore.write): the same
+        rule as queries/forget_*.cypher, computed without changing anything yet."""
+        g = self._graph
+        if source not in g:
+            return _ForgetPlan({}, set(), {}, set())
+        ids = [t for _, t, k in g.out_edges(source, keys=True) if k == "MENTIONS"] + [source]
+        kept_rels: dict[tuple[str, str, str], dict[str, Any]] = {}
+        for node_id in ids:
+            for s, t, k, a in [
+                *g.out_edges(node_id, keys=True, data=True),
+                *g.in_edges(node_id, keys=True, data=True),
+            ]:
+                if any(p.get("source") == source for p in a["prov"].values()):
+                    kept_rels[(s, t, k)] = {
+                        key: p for key, p in a["prov"].items() if p.get("source") != source
+                    }
+        dropped = {key for key, prov in kept_rels.items() if not prov}
+        kept_nodes: dict[str, dict[str, Any]] = {}
+        nodes: set[str] = set()
+        for node_id in ids:
+            prov = g.nodes[node_id]["prov"]
+            if not any(p.get("source") == source for p in prov.values()):
+                continue
+            kept = {key: p for key, p in prov.items() if p.get("source") != source}
+            kept_nodes[node_id] = kept
+            edges = {
+                *((s, t, k) for s, t, k in g.out_edges(node_id, keys=True)),
+                *((s, t, k) for s, t, k in g.in_edges(node_id, keys=True)),
+            }
+            if not kept and edges <= dropped:
+                nodes.add(node_id)
+        return _ForgetPlan(kept_rels, dropped, kept_nodes, nodes)
+
+    def _apply_forget(self, plan: _ForgetPlan) -> None:
+        g = self._graph
+        for (s, t, k), prov in plan.kept_rels.items():
+            if (s, t, k) in plan.dropped:
+                g.remove_edge(s, t, key=k)
+            else:
+                g.edges[s, t, k]["prov"] = prov
+        for node_id, prov in plan.kept_nodes.items():
+            if node_id in plan.nodes:
+                g.remove_node(node_id)
+            else:
+                g.nodes[node_id]["prov"] = prov
+
     # -- writing -------------------------------------------------------------------------------
 
     def init(self) -> None:
         """Nothing to prepare: the directory was created on open."""
 
-    def _write(self, batch: FactBatch) -> WriteSummary:
+    def _write(self, batch: FactBatch, replace_source: str | None = None) -> WriteSummary:
         outside = self.schema.validate_batch(batch)
-        payload = _encode_batch(batch)
+        payload: dict[str, Any] = dict(_encode_batch(batch))
         with self._lock():
             self._refresh()
             self._cut_torn_tail()
-            missing = {i for i in outside if i not in self._graph}
+            gone: set[str] = set()
+            if replace_source is not None:
+                payload["forget"] = replace_source
+                gone = self._forget_plan(replace_source).nodes
+            missing = {i for i in outside if i not in self._graph or i in gone}
             if missing:
                 raise missing_endpoints_error(missing)
-            if not self._changes(payload):
+            if replace_source is None and not self._changes(payload):
                 # Loading the same facts again: nothing to record, the files stay as they are.
                 return WriteSummary(nodes=len(batch.nodes), relationships=len(batch.relationships))
-            payload["seq"] = self._seq + 1  # type: ignore[assignment]
+            payload["seq"] = self._seq + 1
             text = json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode()
             line = hashlib.sha256(text).hexdigest().encode() + b" " + text + b"\n"
             self._append(line)

@@ -115,7 +115,7 @@ class Neo4jStore(GraphStore):
                     cypher("create_name_index", label=self.schema.label(name), index=index)
                 ).consume()
 
-    def _write(self, batch: FactBatch) -> WriteSummary:
+    def _write(self, batch: FactBatch, replace_source: str | None = None) -> WriteSummary:
         outside = self.schema.validate_batch(batch)
         nodes_by_label: dict[str, list[dict[str, Any]]] = defaultdict(list)
         for node in batch.nodes:
@@ -125,6 +125,8 @@ class Neo4jStore(GraphStore):
             rels_by_type[rel.type].append(_rel_row(rel))
 
         def work(tx: ManagedTransaction) -> None:
+            if replace_source is not None:
+                self._forget(tx, replace_source)
             if outside:
                 found = {r["id"] for r in tx.run(cypher("existing_ids"), ids=sorted(outside))}
                 if outside - found:
@@ -146,6 +148,12 @@ class Neo4jStore(GraphStore):
         with self._errors(), self._session() as session:
             session.execute_write(work)
         return WriteSummary(nodes=len(batch.nodes), relationships=len(batch.relationships))
+
+    def _forget(self, tx: ManagedTransaction, doc_id: str) -> None:
+        """Remove what one document contributed (see GraphStore.write)."""
+        ids = [r["id"] for r in tx.run(cypher("document_entities"), doc=doc_id)] + [doc_id]
+        tx.run(cypher("forget_relationships"), ids=ids, source=doc_id).consume()
+        tx.run(cypher("forget_nodes"), ids=ids, source=doc_id).consume()
 
     def clear(self) -> None:
         with self._errors(), self._session() as session:
@@ -256,14 +264,16 @@ def _rel_row(rel: Relationship) -> dict[str, Any]:
         "source": rel.source,
         "target": rel.target,
         "props": dict(rel.props),
-        "confidence": rel.confidence,
         "provenance": _prov_rows(rel.provenance),
     }
 
 
-def _prov_rows(provenance: Sequence[Provenance]) -> list[dict[str, str]]:
-    rows = {p.key: p.to_json() for p in provenance}
-    return [{"key": k, "json": v} for k, v in rows.items()]
+def _prov_rows(provenance: Sequence[Provenance]) -> list[dict[str, Any]]:
+    rows = {p.key: p for p in provenance}
+    return [
+        {"key": k, "json": p.to_json(), "source": p.source, "confidence": p.confidence}
+        for k, p in rows.items()
+    ]
 
 
 def _node(props: Mapping[str, Any]) -> Node:

@@ -22,7 +22,16 @@ from .model import FactBatch, Node, PropertyValue, Relationship
 SCHEMA_PATH = Path(__file__).with_name("schema.yaml")
 # Names backends keep for themselves; a fact may not set them as ordinary properties.
 RESERVED_PROPERTIES = frozenset(
-    {"id", "name", "aliases", "provenance", "provenance_keys", "confidence"}
+    {
+        "id",
+        "name",
+        "aliases",
+        "confidence",
+        "provenance",
+        "provenance_keys",
+        "provenance_sources",
+        "provenance_confidences",
+    }
 )
 _LABEL_RE = re.compile(r"^[A-Z][A-Za-z]*$")
 _REL_RE = re.compile(r"^[A-Z][A-Z_]*$")

@@ -55,19 +55,25 @@ class GraphStore(ABC):
     def init(self) -> None:
         """Prepare the backend (constraints and indexes on Neo4j). Safe to call repeatedly."""
 
-    def write(self, batch: FactBatch) -> WriteSummary:
+    def write(self, batch: FactBatch, replace_source: str | None = None) -> WriteSummary:
         """Merge the batch into the graph: all of it, or nothing if any fact breaks the schema.
 
         Nodes merge on id and relationships on (source, type, target); scalar properties are
         overwritten, aliases and provenance are accumulated without duplicates.
+
+        With `replace_source` (a document id), what that document contributed before is
+        forgotten first, in the same transaction: its provenance records are removed from the
+        relationships and nodes it mentions, and relationships and nodes left with no provenance
+        (and nodes left with no relationships) are deleted. Finding those facts follows the
+        document's MENTIONS edges, which the ingest pipeline writes for every entity it uses.
         """
         try:
-            return self._write(batch)
+            return self._write(batch, replace_source)
         finally:
             self._resolver = None
 
     @abstractmethod
-    def _write(self, batch: FactBatch) -> WriteSummary: ...
+    def _write(self, batch: FactBatch, replace_source: str | None = None) -> WriteSummary: ...
 
     @abstractmethod
     def entity_names(self) -> list[tuple[str, str, tuple[str, ...]]]:

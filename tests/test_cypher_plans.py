@@ -30,6 +30,9 @@ POINT_QUERIES: dict[str, tuple[dict[str, str], dict[str, Any]]] = {
         {"source": "firm:a", "target": "firm:b", "k": 3},
     ),
     "merge_nodes": ({"label": "`Firm`"}, {"rows": []}),
+    "document_entities": ({}, {"doc": "doc:" + "0" * 64}),
+    "forget_relationships": ({}, {"ids": ["firm:x"], "source": "doc:" + "0" * 64}),
+    "forget_nodes": ({}, {"ids": ["firm:x"], "source": "doc:" + "0" * 64}),
     "merge_relationships": ({"type": "`SUPPLIES`"}, {"rows": []}),
 }
 # Statements that read the whole graph on purpose (counts, a type's every relationship, names

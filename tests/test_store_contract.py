@@ -170,3 +170,58 @@ def test_reference_data_loads_and_reloads_without_changing_counts(
     assert store.counts() == first
     china = store.get_node("country:CHN")
     assert china is not None and "Chinese" in china.props["demonyms"]
+
+
+DOC = "doc:" + "d" * 64
+
+
+def doc_version(*, supplier: bool) -> FactBatch:
+    """One document's facts; the first version also names a firm only it knows."""
+    src = Provenance(DOC, "test-extractor", "1", 0.7, sentence="...")
+    nodes = [Node(DOC, "brief.md", (), {}, (src,)), Node("firm:huawei", "Huawei", (), {}, (src,))]
+    rels = [
+        Relationship(DOC, "MENTIONS", "firm:huawei", {}, (src,)),
+        Relationship(DOC, "MENTIONS", "country:CHN", {}, (src,)),
+        Relationship("firm:huawei", "HEADQUARTERED_IN", "country:CHN", {}, (src,)),
+    ]
+    if supplier:
+        nodes.append(Node("firm:newco", "NewCo", (), {"discovered": True}, (src,)))
+        rels += [
+            Relationship(DOC, "MENTIONS", "firm:newco", {}, (src,)),
+            Relationship("firm:newco", "SUPPLIES", "firm:huawei", {}, (src,)),
+        ]
+    return FactBatch(nodes, rels)
+
+
+def test_replacing_a_document_forgets_what_only_its_old_version_said(
+    store: GraphStore,
+) -> None:
+    store.write(small_graph())
+    store.write(doc_version(supplier=True), replace_source=DOC)
+    assert store.get_node("firm:newco") is not None
+    assert store.counts().relationships["SUPPLIES"] == 1
+
+    store.write(doc_version(supplier=False), replace_source=DOC)
+    assert store.get_node("firm:newco") is None  # only the old version knew it
+    assert "SUPPLIES" not in store.counts().relationships
+    (hq,) = store.neighbours("firm:huawei", ["HEADQUARTERED_IN"], Direction.OUT)
+    # The fact stays (the new version says it too, and so does P1); its evidence is not doubled.
+    assert {p.source for p in hq.relationship.provenance} == {P1.source, DOC}
+    assert len(hq.relationship.provenance) == 2
+    huawei = store.get_node("firm:huawei")
+    assert huawei is not None and {p.source for p in huawei.provenance} == {P1.source, DOC}
+    before = store.counts()
+    store.write(doc_version(supplier=False), replace_source=DOC)
+    assert store.counts() == before
+
+
+def test_forgetting_keeps_facts_that_other_sources_also_support(store: GraphStore) -> None:
+    store.write(small_graph())
+    store.write(doc_version(supplier=True), replace_source=DOC)
+    empty = FactBatch([Node(DOC, "brief.md")], [])
+    store.write(empty, replace_source=DOC)
+    (hq,) = store.neighbours("firm:huawei", ["HEADQUARTERED_IN"], Direction.OUT)
+    assert [p.source for p in hq.relationship.provenance] == [P1.source]
+    assert hq.relationship.confidence == 0.9
+    assert store.neighbours(DOC) == []
+    assert store.get_node("firm:huawei") is not None  # the reference still knows it
