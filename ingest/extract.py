@@ -1,0 +1,492 @@
+"""Text -> Extraction: entity mentions resolved to node ids, and relations between them.
+
+`SpacyExtractor` implements the Extractor protocol of ingest/model.py (docs/extraction.md is the
+contract). Mentions come from three places, in this order of trust:
+
+1. the gazetteer (ingest/nlp.py): every name, alias and demonym in the graph;
+2. abbreviations the document defines ("... in the United States (CFIUS)"): the short form is an
+   alias of the long one for the rest of that document;
+3. the statistical NER (with a model only): ORG spans the gazetteer did not explain, resolved to a
+   known node (exact name after normalising, then a close spelling) or else discovered as a new
+   `firm:<slug>` with `discovered=True` and a lower confidence.
+
+Relations are left to ingest/relations.py.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, replace
+
+from rapidfuzz import fuzz, process
+from spacy.tokens import Doc, Span
+
+from techgraph.graph.resolve import Resolver, normalize
+from techgraph.graph.store import GraphStore
+
+from .model import Extraction, Mention
+from .nlp import Gazetteer, Pipeline, load_pipeline, node_type
+from .relations import Ent, extract_relations
+
+EXTRACTOR_NAME = "techgraph-spacy"
+EXTRACTOR_VERSION = "0.1.0"
+
+# Confidence of a mention by how it was found.
+CONF_GAZETTEER = 1.0
+CONF_ABBREVIATION = 0.95  # defined in the document itself
+CONF_RESOLVED = 0.9  # an NER span whose normalised name is a known name or alias
+CONF_FUZZY = 0.8  # an NER span close in spelling to a known name
+CONF_DISCOVERED = 0.6  # an NER span that names nothing in the graph
+
+# Close spellings: fuzz.ratio (normalised Levenshtein similarity, 0-100) between the normalised
+# NER text and a known normalised name. At 90, one typo in a name of 7+ characters still
+# resolves ("Ericson" 93, "Qualcom" 93, "Huawey Technologies" 95), while two firms that share a
+# word stay apart ("Samsung Biologics" vs "Samsung Electronics" 72, "China Telecom" vs "China
+# Mobile" 64). WRatio is not used here: it scores a name that merely contains another ("Samsung
+# Biologics" / "Samsung") at 90. Below 7 characters one edit is too large a share of the name
+# ("Intela" vs "Intel" is 91 and another firm), so short names must match exactly.
+FUZZY_THRESHOLD = 90.0
+FUZZY_MIN_CHARS = 7
+# Only these kinds of node can be what an ORG span names.
+ORG_PREFIXES = ("firm", "agency", "alliance")
+
+# Head words of ORG spans that name institutions or instruments, not firms: a parliament, a
+# ministry, a law, a list. The gazetteer knows the agencies the graph holds; the others are not
+# firms and are not invented as such.
+NON_FIRM_WORDS = frozenset(
+    [
+        "act",
+        "acts",
+        "administration",
+        "agency",
+        "army",
+        "assembly",
+        "authority",
+        "board",
+        "bureau",
+        "cabinet",
+        "commission",
+        "committee",
+        "congress",
+        "council",
+        "court",
+        "department",
+        "directive",
+        "force",
+        "forces",
+        "government",
+        "house",
+        "initiative",
+        "institute",
+        "institutes",
+        "list",
+        "ministry",
+        "navy",
+        "office",
+        "parliament",
+        "party",
+        "police",
+        "programme",
+        "program",
+        "regulation",
+        "regulations",
+        "regime",
+        "rule",
+        "rules",
+        "senate",
+        "strategy",
+        "summit",
+        "treaty",
+        "union",
+        "university",
+        "agreement",
+        "dialogue",
+        "declaration",
+        "framework",
+        "alliance",
+        "coalition",
+        "forum",
+    ]
+)
+# Words that end a firm's name rather than extend it ("Huawei chairman", "Samsung said").
+_ROLE_WORDS = frozenset(
+    [
+        "chairman",
+        "chairwoman",
+        "chair",
+        "ceo",
+        "cfo",
+        "cto",
+        "chief",
+        "president",
+        "founder",
+        "executive",
+        "executives",
+        "director",
+        "spokesman",
+        "spokeswoman",
+        "spokesperson",
+        "said",
+        "says",
+        "told",
+        "founder",
+        "board",
+        "shareholders",
+        "employees",
+    ]
+)
+_ABBR_RE = re.compile(r"^(?=(?:.*[A-Z]){2})[A-Z][A-Za-z0-9&.\-]{1,11}$")
+_SLUG_RE = re.compile(r"[^a-z0-9]+")
+_LEADING_DET = frozenset({"the", "a", "an", "its", "their", "this", "that"})
+
+
+def slug(name: str) -> str:
+    """The key of a discovered firm's id (docs/extraction.md): normalise, then runs of anything
+    but a-z and 0-9 become one hyphen. "Zhongxing Microwave Co., Ltd." -> "zhongxing-microwave"."""
+    return _SLUG_RE.sub("-", normalize(name)).strip("-")
+
+
+@dataclass(frozen=True)
+class _Cand:
+    """A mention before it becomes a Mention: token range, node id and how it was found."""
+
+    start: int
+    end: int
+    id: str
+    type: str
+    discovered: bool = False
+    confidence: float = CONF_GAZETTEER
+    name: str | None = None  # for discovered entities: the name as written
+
+
+@dataclass(frozen=True)
+class Resolved:
+    """What a name resolved to (see SpacyExtractor.resolve_org_name)."""
+
+    id: str
+    type: str
+    discovered: bool
+    confidence: float
+    name: str | None = None
+
+
+class SpacyExtractor:
+    """The Extractor of docs/extraction.md on spaCy: gazetteer, NER discovery, relation rules."""
+
+    name = EXTRACTOR_NAME
+    version = EXTRACTOR_VERSION
+
+    def __init__(
+        self,
+        entities: GraphStore | Iterable[tuple[str, str, Sequence[str]]],
+        use_model: bool | None = None,
+        batch_size: int = 32,
+    ) -> None:
+        """entities: the graph (its `entity_names()`) or (id, name, aliases) triples. Both the
+        gazetteer and the resolver are built here, once; extraction then only reads them."""
+        rows = entities.entity_names() if isinstance(entities, GraphStore) else entities
+        triples = [(i, n, tuple(a)) for i, n, a in rows if node_type(i) is not None and n]
+        self.pipeline: Pipeline = load_pipeline(use_model)
+        self.nlp = self.pipeline.nlp
+        self.gazetteer = Gazetteer(self.nlp, triples)
+        self.resolver = Resolver(triples)
+        self.batch_size = batch_size
+        # The close-spelling index: normalised names of the kinds an ORG span can name.
+        fuzzy: dict[str, set[str]] = {}
+        for node_id, name, aliases in triples:
+            if node_id.partition(":")[0] in ORG_PREFIXES:
+                for label in (name, *aliases):
+                    key = normalize(label)
+                    if len(key) >= FUZZY_MIN_CHARS:
+                        fuzzy.setdefault(key, set()).add(node_id)
+        self._fuzzy = fuzzy
+        self._fuzzy_keys = sorted(fuzzy)
+
+    @property
+    def uses_model(self) -> bool:
+        return self.pipeline.has_model
+
+    # -- the protocol --------------------------------------------------------------------------
+
+    def extract(self, text: str) -> Extraction:
+        return self._from_doc(self.nlp(text))
+
+    def extract_many(self, texts: Iterable[str]) -> Iterator[Extraction]:
+        """Several texts at once through nlp.pipe (batched), in order."""
+        for doc in self.nlp.pipe(texts, batch_size=self.batch_size):
+            yield self._from_doc(doc)
+
+    # -- mentions ------------------------------------------------------------------------------
+
+    def _from_doc(self, doc: Doc) -> Extraction:
+        cands = self._mentions(doc)
+        mentions = [self._mention(doc, c) for c in cands]
+        ents = [Ent(c.start, c.end, c.id, c.type) for c in cands]
+        relations = extract_relations(doc, ents, parsed=self.pipeline.has_model)
+        words = sum(1 for t in doc if not (t.is_punct or t.is_space))
+        return Extraction(mentions=mentions, relations=relations, words=words)
+
+    def _mention(self, doc: Doc, c: _Cand) -> Mention:
+        span = doc[c.start : c.end]
+        if c.discovered:
+            name = c.name or span.text
+        else:
+            ref = self.resolver.get(c.id)
+            name = ref.name if ref else span.text
+        return Mention(
+            id=c.id,
+            type=c.type,
+            name=name,
+            text=span.text,
+            start=span.start_char,
+            end=span.end_char,
+            discovered=c.discovered,
+            confidence=c.confidence,
+        )
+
+    def _mentions(self, doc: Doc) -> list[_Cand]:
+        cands = [_Cand(s.start, s.end, s.id_, s.label_) for s in self.gazetteer(doc) if s.id_]
+        if self.pipeline.has_model:
+            cands = self._add_ner(doc, cands)
+            cands = self._repeat_discovered(doc, cands)
+        else:
+            cands = self._drop_extended_names(doc, cands)
+        return self._abbreviations(doc, cands)
+
+    def _repeat_discovered(self, doc: Doc, cands: list[_Cand]) -> list[_Cand]:
+        """A discovered name stands for the same firm wherever the document repeats it, even where
+        the NER missed it or the gazetteer saw a known name inside ("Zhongxing Microwave" is not
+        ZTE, whose alias is "Zhongxing")."""
+        found = [c for c in cands if c.discovered]
+        if not found:
+            return cands
+        out = list(cands)
+        for c in found:
+            words = [t.text for t in doc[c.start : c.end]]
+            # the name without its legal suffix: "Zhongxing Microwave Co., Ltd." -> 2 words
+            while len(words) > 1 and normalize(" ".join(words[:-1])) == normalize(" ".join(words)):
+                words.pop()
+            n = len(words)
+            for i in range(len(doc) - n + 1):
+                if [t.text for t in doc[i : i + n]] != words:
+                    continue
+                if any(o.start <= i < o.end and o.discovered for o in out):
+                    continue
+                clash = [o for o in out if o.start < i + n and i < o.end]
+                if any(o.start < i or o.end > i + n for o in clash):
+                    continue
+                out = [o for o in out if o not in clash]
+                out.append(replace(c, start=i, end=i + n))
+        return sorted(out, key=lambda c: c.start)
+
+    def _drop_extended_names(self, doc: Doc, cands: list[_Cand]) -> list[_Cand]:
+        """Without NER, "Samsung Biologics" would read as Samsung Electronics: a known firm's
+        name followed by further capitalised words that make another name is left out (it would be
+        a wrong fact), unless the longer name is the same firm ("Huawei Technologies Co")."""
+        taken = {i for c in cands for i in range(c.start, c.end)}
+        kept: list[_Cand] = []
+        for c in cands:
+            if c.type == "Firm":
+                end = _name_extension(doc, c.end, taken, parsed=False)
+                if end > c.end:
+                    hits = self.resolver.lookup(doc[c.start : end].text)
+                    if not hits or hits[0].id != c.id:
+                        continue
+            kept.append(c)
+        return kept
+
+    def _add_ner(self, doc: Doc, cands: list[_Cand]) -> list[_Cand]:
+        """Fold the NER's ORG spans into the gazetteer's mentions (see the module docstring)."""
+        by_token: dict[int, _Cand] = {}
+        for c in cands:
+            for i in range(c.start, c.end):
+                by_token[i] = c
+        out = list(cands)
+        removed: set[int] = set()  # ids (python id()) of gazetteer candidates replaced
+        for ent in doc.ents:
+            span = _trim(ent)
+            if span is None:
+                continue
+            inner = {
+                id(by_token[i]): by_token[i] for i in range(span.start, span.end) if i in by_token
+            }
+            inside = list(inner.values())
+            # A gazetteer match that sticks out of the NER span: the spans disagree; the
+            # gazetteer's exact name wins.
+            if any(c.start < span.start or c.end > span.end for c in inside):
+                continue
+            covered = sum(c.end - c.start for c in inside)
+            if covered == span.end - span.start:
+                continue  # the gazetteer explains the whole span
+            # Not an organisation by the NER, but a known firm's name followed by more of a
+            # proper name ("Samsung Biologics" read as PERSON) is still another firm.
+            if ent.label_ != "ORG" and not (
+                len(inside) == 1
+                and inside[0].start == span.start
+                and inside[0].type == "Firm"
+                and ent.label_ in ("PERSON", "PRODUCT", "WORK_OF_ART", "FAC")
+                and _name_extension(doc, inside[0].end, set(), parsed=True) >= span.end
+            ):
+                continue
+            new = self._resolve_org(span, inside)
+            if new is None:
+                continue
+            for c in inside:
+                removed.add(id(c))
+            out.append(new)
+        return sorted((c for c in out if id(c) not in removed), key=lambda c: c.start)
+
+    def resolve_org_name(self, text: str) -> Resolved | None:
+        """What an organisation's name means: the known node whose name or alias it is after
+        normalising (legal suffixes, articles, case, accents), else the one it is a close
+        spelling of (FUZZY_THRESHOLD), else a discovered `firm:<slug>`. None when the name fits
+        several known entities (no guess) or has no slug."""
+        hits = [h for h in self.resolver.lookup(text) if h.type_prefix in ORG_PREFIXES]
+        if len(hits) == 1:
+            return Resolved(hits[0].id, _type(hits[0].id), False, CONF_RESOLVED)
+        if hits:
+            return None
+        key = normalize(text)
+        if len(key) >= FUZZY_MIN_CHARS and self._fuzzy_keys:
+            best = process.extractOne(
+                key, self._fuzzy_keys, scorer=fuzz.ratio, score_cutoff=FUZZY_THRESHOLD
+            )
+            if best is not None:
+                ids = sorted(self._fuzzy[best[0]])
+                if len(ids) > 1:
+                    return None
+                return Resolved(ids[0], _type(ids[0]), False, CONF_FUZZY)
+        key = slug(text)
+        if not key:
+            return None
+        return Resolved(f"firm:{key}", "Firm", True, CONF_DISCOVERED, _strip_det(text))
+
+    def _resolve_org(self, span: Span, inside: list[_Cand]) -> _Cand | None:
+        """What an ORG span that the gazetteer does not fully explain stands for, or None."""
+        text = span.text
+        known = [h for h in self.resolver.lookup(text) if h.type_prefix in ORG_PREFIXES]
+        if len(known) != 1:
+            # The span holds known names: it is a new name only if they are a country, demonym
+            # or technology inside a firm's name ("China Telecom", "Semiconductor Manufacturing
+            # ..."), or a known firm's name that it extends ("Samsung Biologics"). An agency, an
+            # alliance or two firms inside mean the NER joined separate names.
+            firms = [c for c in inside if c.type == "Firm"]
+            if any(c.type in ("Agency", "Alliance") for c in inside):
+                return None
+            if firms and (len(firms) > 1 or firms[0].start != span.start):
+                return None
+        found = self.resolve_org_name(text)
+        if found is None or (found.discovered and not _firm_like(span)):
+            return None
+        return _Cand(
+            span.start,
+            span.end,
+            found.id,
+            found.type,
+            found.discovered,
+            found.confidence,
+            found.name,
+        )
+
+    def _abbreviations(self, doc: Doc, cands: list[_Cand]) -> list[_Cand]:
+        """ "Long Name (ABBR)" and "ABBR (Long Name)" make ABBR an alias of Long Name for the rest
+        of the document; the document's own definition beats the gazetteer's reading of ABBR."""
+        defined: dict[str, _Cand] = {}
+        by_start = {c.start: c for c in cands}
+        by_end = {c.end: c for c in cands}
+        for c in cands:
+            # Long Name ( ABBR )
+            j = c.end
+            if j + 2 < len(doc) + 0 and doc[j].text == "(" and doc[j + 2].text == ")":
+                abbr = doc[j + 1].text
+                if _ABBR_RE.match(abbr) and normalize(abbr) != normalize(doc[c.start : c.end].text):
+                    defined.setdefault(abbr, c)
+        for i in range(len(doc) - 3):
+            # ABBR ( Long Name )
+            if doc[i + 1].text == "(" and _ABBR_RE.match(doc[i].text):
+                inner = by_start.get(i + 2)
+                if (
+                    inner is not None
+                    and inner.end < len(doc)
+                    and doc[inner.end].text == ")"
+                    and doc[i].text not in defined
+                    and by_end.get(i + 1) is None
+                ):
+                    defined.setdefault(doc[i].text, inner)
+        if not defined:
+            return cands
+        out: list[_Cand] = []
+        taken: dict[int, _Cand] = {}
+        for c in cands:
+            if doc[c.start : c.end].text in defined and c.end - c.start == 1:
+                continue  # re-added below with the document's meaning
+            out.append(c)
+            for i in range(c.start, c.end):
+                taken[i] = c
+        for tok in doc:
+            target = defined.get(tok.text)
+            if target is None or tok.i in taken:
+                continue
+            out.append(
+                replace(
+                    target,
+                    start=tok.i,
+                    end=tok.i + 1,
+                    confidence=min(target.confidence, CONF_ABBREVIATION),
+                )
+            )
+        return sorted(out, key=lambda c: c.start)
+
+
+def _type(node_id: str) -> str:
+    found = node_type(node_id)
+    if found is None:  # pragma: no cover - ORG_PREFIXES are all node types
+        raise ValueError(node_id)
+    return found
+
+
+def _trim(ent: Span) -> Span | None:
+    """An NER span without a leading article or a trailing possessive or punctuation."""
+    start, end = ent.start, ent.end
+    doc = ent.doc
+    while start < end and (doc[start].lower_ in _LEADING_DET or doc[start].is_punct):
+        start += 1
+    while end > start and (doc[end - 1].is_punct or doc[end - 1].lower_ in ("'s", "\u2019s", "'")):
+        end -= 1
+    if start >= end or not any(t.is_alpha for t in doc[start:end]):
+        return None
+    return doc[start:end]
+
+
+def _strip_det(text: str) -> str:
+    return re.sub(r"^(?:the|The)\s+", "", text).strip()
+
+
+def _firm_like(span: Span) -> bool:
+    """Could this ORG span be a firm? Not an institution or a law ("Congress", "the Entity
+    List"), not an undefined short acronym (NER reads "EUV", "DRAM" as ORG), not lower case."""
+    words = [t for t in span if t.is_alpha]
+    if not words:
+        return False
+    if any(t.lower_ in NON_FIRM_WORDS for t in words):
+        return False
+    if len(span) == 1 and span.text.isupper() and len(span.text) <= 5:
+        return False
+    return not span.text.islower()
+
+
+def _name_extension(doc: Doc, end: int, taken: set[int], *, parsed: bool) -> int:
+    """Where a proper name that starts before `end` really ends: the following capitalised words
+    that are no other known name, no role ("chairman") and (with a parse) proper nouns."""
+    j = end
+    while j < len(doc):
+        t = doc[j]
+        if j in taken or not t.is_alpha or not (t.is_title or t.is_upper):
+            break
+        if t.lower_ in _ROLE_WORDS or t.is_sent_start:
+            break
+        if parsed and t.pos_ != "PROPN":
+            break
+        j += 1
+    return j

