@@ -1,0 +1,510 @@
+"""From documents to graph facts: extraction, one FactBatch per document, one write each.
+
+The contract is docs/extraction.md. For every document the pipeline
+
+1. derives its id, `doc:` + sha256 of its key, and skips it (without calling the extractor)
+   when the graph already holds a Document node of that id with the same `content_sha256`;
+2. extracts the documents that are new or changed, a chunk at a time with `extract_many`
+   (spaCy's nlp.pipe is much faster over many texts than one call per text);
+3. builds one FactBatch: the Document node, a node per mentioned entity, a MENTIONS edge to
+   each, and the relations (negated ones left out, hedged ones marked), every fact with a
+   Provenance naming the document, the extractor, its confidence and where in the text;
+4. writes it with ONE `store.write(batch, replace_source=doc_id)`: the document's previous
+   facts are forgotten and the new ones written in the same transaction, so a reader never sees
+   a half-replaced document and a failed write leaves the old version in place.
+
+Choices the contract leaves to the pipeline, and why:
+
+- Known entities are written with the name the graph already has and no properties, so that
+  ingesting text never renames or re-types a reference node; their nodes get no provenance of
+  their own (the MENTIONS edge carries it), which keeps hub nodes such as `country:CHN` from
+  collecting one record per document.
+- Discovered entities (and nodes that were themselves discovered earlier) carry `discovered:
+  true` and a provenance record from the document, so that forgetting the last document that
+  spoke of one deletes it. Their confidence is capped at DISCOVERED_CONFIDENCE.
+- A relation whose endpoint is not among the document's mentions, or that the schema forbids,
+  is dropped with a note instead of failing the whole document: forgetting a document follows
+  its MENTIONS edges, so every fact it writes must hang off a mentioned entity.
+- The same fact stated in several sentences is one relationship with one provenance record per
+  sentence. COOPERATES_WITH is symmetric: it is written in the direction the graph already has,
+  else with its endpoints sorted, so "A and B" and "B and A" never make two edges.
+- `hedged: true` is written when every statement of the fact in the document is hedged and the
+  graph does not already assert it from another source (a hedge in one brief must not mark a
+  reference fact as uncertain); a document that asserts a fact only hedged so far writes
+  `hedged: false`. Hedged statements' confidence is capped at HEDGED_CONFIDENCE.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
+from enum import StrEnum
+
+from techgraph.graph.errors import SchemaViolation
+from techgraph.graph.model import FactBatch, Node, PropertyValue, Provenance, Relationship
+from techgraph.graph.store import Direction, GraphStore, Step
+
+from .documents import Document, DocumentError, Read, Skipped
+from .model import ExtractedRelation, Extraction, Extractor, Mention
+
+# Documents per extract_many call: large enough for nlp.pipe to batch well, small enough that a
+# chunk's texts and extractions stay a small part of memory.
+CHUNK_DOCUMENTS = 16
+# Confidence ceilings (docs/extraction.md: discovered entities and hedged relations carry a
+# lower confidence). Ceilings rather than factors, so that an extractor that already lowered
+# them is not lowered twice.
+DISCOVERED_CONFIDENCE = 0.6
+HEDGED_CONFIDENCE = 0.5
+# Texts longer than this go to the extractor in segments cut at paragraph (else line, else
+# sentence) breaks: spaCy refuses texts over nlp.max_length (1,000,000 characters) and its parser
+# needs about 1 GB of memory per 100,000 characters of one text.
+SEGMENT_CHARS = 100_000
+# Surface forms kept on a MENTIONS edge (for review; a long document may spell a name many ways).
+MAX_FORMS = 10
+SYMMETRIC = frozenset({"COOPERATES_WITH"})
+MENTIONS = "MENTIONS"
+
+RelKey = tuple[str, str, str]
+
+
+class Status(StrEnum):
+    INGESTED = "ingested"
+    UNCHANGED = "unchanged"
+    FAILED = "failed"
+    SKIPPED = "skipped"
+
+
+@dataclass
+class DocumentResult:
+    """What happened to one input, with what was extracted from it (for --json and reviews)."""
+
+    name: str
+    path: str
+    status: Status
+    doc_id: str | None = None
+    reason: str | None = None
+    words: int = 0
+    extraction: Extraction | None = None
+    names: dict[str, str] = field(default_factory=dict)
+    """Entity id -> the name written (the graph's name for known entities)."""
+    discovered: set[str] = field(default_factory=set)
+    written: dict[RelKey, Relationship] = field(default_factory=dict)
+    """The relationships written, by the key the graph holds them under."""
+    statement_keys: dict[int, RelKey] = field(default_factory=dict)
+    """Index in extraction.relations -> the key its fact was written under."""
+    notes: list[str] = field(default_factory=list)
+    """Mentions and relations left out, and why."""
+
+    @property
+    def entity_ids(self) -> list[str]:
+        return list(self.names)
+
+
+@dataclass
+class BuiltBatch:
+    batch: FactBatch
+    names: dict[str, str]
+    discovered: set[str]
+    written: dict[RelKey, Relationship]
+    statement_keys: dict[int, RelKey]
+    notes: list[str]
+
+
+def document_id(key: str) -> str:
+    """`doc:` + sha256 of the document's key (its absolute path, or the sha256 of stdin)."""
+    return "doc:" + hashlib.sha256(key.encode("utf-8")).hexdigest()
+
+
+def count_words(text: str) -> int:
+    """Words as white-space separated runs: cheap, and the same whatever the extractor counts."""
+    return len(text.split())
+
+
+def now_iso() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+def segments(text: str, limit: int | None = None) -> list[tuple[int, str]]:
+    """(offset, piece) covering the text, each at most `limit` characters, cut after the last
+    paragraph break before the limit, else the last line break, else the last sentence end,
+    else (one huge word) at the limit itself."""
+    limit = limit or SEGMENT_CHARS
+    out: list[tuple[int, str]] = []
+    start = 0
+    while len(text) - start > limit:
+        window = text[start : start + limit]
+        cut = -1
+        for sep in ("\n\n", "\n", ". "):
+            at = window.rfind(sep)
+            if at > 0:
+                cut = at + len(sep)
+                break
+        if cut <= 0:
+            cut = limit
+        out.append((start, text[start : start + cut]))
+        start += cut
+    out.append((start, text[start:]))
+    return out
+
+
+def _merge(offsets: Sequence[int], parts: Sequence[Extraction]) -> Extraction:
+    """One extraction from those of a text's segments, offsets shifted into the whole text."""
+    if len(parts) == 1 and offsets[0] == 0:
+        return parts[0]
+    merged = Extraction()
+    for offset, part in zip(offsets, parts, strict=True):
+        merged.mentions.extend(
+            replace(m, start=m.start + offset, end=m.end + offset) for m in part.mentions
+        )
+        merged.relations.extend(
+            replace(r, start=r.start + offset, end=r.end + offset) for r in part.relations
+        )
+        merged.words += part.words
+    return merged
+
+
+class IngestPipeline:
+    """Ingests documents into one store with one extractor (see the module docstring)."""
+
+    def __init__(
+        self,
+        store: GraphStore,
+        extractor: Extractor,
+        *,
+        chunk_size: int = CHUNK_DOCUMENTS,
+        force: bool = False,
+        clock: Callable[[], str] = now_iso,
+    ) -> None:
+        if chunk_size < 1:
+            raise ValueError("chunk_size must be at least 1")
+        self.store = store
+        self.extractor = extractor
+        self.chunk_size = chunk_size
+        self.force = force
+        self.clock = clock
+        self._seen: set[str] = set()
+
+    def ingest(self, items: Iterable[Read]) -> Iterator[DocumentResult]:
+        """One result per input, in input order, as each chunk is written."""
+        chunk: list[Read] = []
+        for item in items:
+            chunk.append(item)
+            if sum(isinstance(i, Document) for i in chunk) >= self.chunk_size:
+                yield from self._chunk(chunk)
+                chunk = []
+        if chunk:
+            yield from self._chunk(chunk)
+
+    # -- one chunk -----------------------------------------------------------------------------
+
+    def _chunk(self, items: Sequence[Read]) -> Iterator[DocumentResult]:
+        results: list[DocumentResult] = []
+        todo: list[tuple[DocumentResult, Document]] = []
+        docs = [i for i in items if isinstance(i, Document)]
+        stored = self.store.get_nodes([document_id(d.key) for d in docs]) if docs else {}
+        for item in items:
+            if isinstance(item, DocumentError):
+                results.append(
+                    DocumentResult(item.name, item.path, Status.FAILED, None, item.reason)
+                )
+                continue
+            if isinstance(item, Skipped):
+                reason = f"unsupported file type {item.suffix}"
+                results.append(DocumentResult(item.name, item.path, Status.SKIPPED, None, reason))
+                continue
+            doc_id = document_id(item.key)
+            result = DocumentResult(
+                item.name, item.path, Status.UNCHANGED, doc_id, words=count_words(item.text)
+            )
+            results.append(result)
+            previous = stored.get(doc_id)
+            if doc_id in self._seen:
+                result.reason = "given more than once; ingested once"
+            elif (
+                not self.force
+                and previous is not None
+                and previous.props.get("content_sha256") == item.content_sha256
+            ):
+                result.reason = "same content as when it was ingested"
+            else:
+                todo.append((result, item))
+            self._seen.add(doc_id)
+        if todo:
+            self._extract_and_write(todo)
+        yield from results
+
+    def _extract_and_write(self, todo: Sequence[tuple[DocumentResult, Document]]) -> None:
+        extractions = self._extract([doc.text for _, doc in todo])
+        ready: list[tuple[DocumentResult, Document, Extraction]] = []
+        for (result, doc), extraction in zip(todo, extractions, strict=True):
+            if isinstance(extraction, str):
+                result.status = Status.FAILED
+                result.reason = extraction
+            else:
+                result.extraction = extraction
+                ready.append((result, doc, extraction))
+        if not ready:
+            return
+        ids: set[str] = set()
+        candidates: set[RelKey] = set()
+        for _, _, extraction in ready:
+            ids.update(m.id for m in extraction.mentions)
+            for r in extraction.relations:
+                ids.update((r.source, r.target))
+                if not r.negated:
+                    candidates.add((r.source, r.type, r.target))
+        nodes = self.store.get_nodes(sorted(ids)) if ids else {}
+        stored_rels = self._stored_relations(candidates)
+        for result, doc, extraction in ready:
+            doc_id = result.doc_id
+            assert doc_id is not None
+            built = build_batch(
+                doc,
+                doc_id,
+                extraction,
+                self.extractor,
+                nodes,
+                stored_rels,
+                self.store,
+                ingested_at=self.clock(),
+            )
+            try:
+                self.store.write(built.batch, replace_source=doc_id)
+            except SchemaViolation as exc:
+                result.status = Status.FAILED
+                result.reason = f"its facts were refused by the schema, nothing written: {exc}"
+                continue
+            result.status = Status.INGESTED
+            result.reason = None
+            result.names = built.names
+            result.discovered = built.discovered
+            result.written = built.written
+            result.statement_keys = built.statement_keys
+            result.notes = built.notes
+            _update_overlay(nodes, stored_rels, built, doc_id)
+
+    def _extract(self, texts: list[str]) -> list[Extraction | str]:
+        """Extractions in order; a text the extractor fails on becomes its reason (a str).
+
+        Long texts go to the extractor in segments (see `segments`), all of the chunk's segments
+        in one extract_many call; the offsets are shifted back into the whole text."""
+        pieces = [segments(text) for text in texts]
+        flat = [segment for parts in pieces for _, segment in parts]
+        try:
+            extracted = list(self.extractor.extract_many(flat))
+            if len(extracted) != len(flat):
+                raise RuntimeError(
+                    f"extract_many returned {len(extracted)} extractions for {len(flat)} texts"
+                )
+        except Exception:
+            return [self._extract_one(parts) for parts in pieces]  # find out which text failed
+        out: list[Extraction | str] = []
+        at = 0
+        for parts in pieces:
+            out.append(_merge([offset for offset, _ in parts], extracted[at : at + len(parts)]))
+            at += len(parts)
+        return out
+
+    def _extract_one(self, parts: list[tuple[int, str]]) -> Extraction | str:
+        try:
+            return _merge([o for o, _ in parts], [self.extractor.extract(t) for _, t in parts])
+        except Exception as exc:  # an extractor bug on one text must not stop the others
+            return f"extraction failed ({type(exc).__name__}: {exc})"
+
+    def _stored_relations(self, keys: set[RelKey]) -> dict[RelKey, Relationship]:
+        """The relationships the graph already holds among the candidate facts, both directions
+        of the symmetric ones: what the hedge and direction rules need (one read per chunk)."""
+        if not keys:
+            return {}
+        schema = self.store.schema
+        types = sorted({t for _, t, _ in keys if t in schema.relationship_types})
+        if not types:
+            return {}
+        origins = {s for s, _, _ in keys} | {t for _, ty, t in keys if ty in SYMMETRIC}
+        wanted = keys | {(t, ty, s) for s, ty, t in keys if ty in SYMMETRIC}
+        found: dict[RelKey, Relationship] = {}
+        rows = self.store.expand(sorted(origins), [Step(t, Direction.OUT) for t in types])
+        for _, neighbour in rows:
+            rel = neighbour.relationship
+            if rel.key in wanted:
+                found[rel.key] = rel
+        return found
+
+
+# -- building one document's batch --------------------------------------------------------------
+
+
+def build_batch(
+    doc: Document,
+    doc_id: str,
+    extraction: Extraction,
+    extractor: Extractor,
+    nodes: Mapping[str, Node],
+    stored_rels: Mapping[RelKey, Relationship],
+    store: GraphStore,
+    *,
+    ingested_at: str,
+) -> BuiltBatch:
+    """The facts of one document (see the module docstring for the rules).
+
+    `nodes` are the graph's nodes among the ids the extraction names; `stored_rels` the graph's
+    relationships among its candidate facts. Nothing is written here.
+    """
+    schema = store.schema
+    name, version = extractor.name, extractor.version
+    notes: list[str] = []
+    batch = FactBatch()
+    doc_props: dict[str, PropertyValue] = {
+        "path": doc.path,
+        "content_sha256": doc.content_sha256,
+        "words": count_words(doc.text),
+        "ingested_at": ingested_at,
+        "format": doc.format,
+    }
+    batch.nodes.append(
+        Node(doc_id, doc.name, (), doc_props, (Provenance(doc_id, name, version, 1.0),))
+    )
+
+    # Entities: one node and one MENTIONS edge each, however often they are mentioned.
+    mention_targets = schema.relationship_type(MENTIONS).targets
+    by_id: dict[str, list[Mention]] = defaultdict(list)
+    for m in extraction.mentions:
+        try:
+            node_type = schema.node_type_of(m.id).name
+        except SchemaViolation as exc:
+            notes.append(f"mention {m.text!r} left out: {exc.message}")
+            continue
+        if node_type not in mention_targets:
+            notes.append(f"mention {m.text!r} left out: a {node_type} cannot be mentioned")
+            continue
+        by_id[m.id].append(m)
+    names: dict[str, str] = {}
+    discovered: set[str] = set()
+    for entity_id, mentions in by_id.items():
+        first = min(mentions, key=lambda m: m.start)
+        stored = nodes.get(entity_id)
+        is_discovered = (
+            bool(stored.props.get("discovered"))
+            if stored is not None
+            else any(m.discovered for m in mentions)
+        )
+        confidence = max(m.confidence for m in mentions)
+        if is_discovered:
+            confidence = min(confidence, DISCOVERED_CONFIDENCE)
+            discovered.add(entity_id)
+        prov = Provenance(doc_id, name, version, confidence, start=first.start, end=first.end)
+        node_name = stored.name if stored is not None else first.name
+        names[entity_id] = node_name
+        if is_discovered:
+            batch.nodes.append(Node(entity_id, node_name, (), {"discovered": True}, (prov,)))
+        elif stored is not None:
+            batch.nodes.append(Node(entity_id, node_name))  # as the graph has it: no renaming
+        else:
+            # Named by the extractor's gazetteer, absent from the graph (loaded elsewhere, or
+            # deleted since): provenance from the document lets forgetting it remove it again.
+            batch.nodes.append(Node(entity_id, node_name, (), {}, (prov,)))
+        forms = list(dict.fromkeys(m.text for m in mentions))[:MAX_FORMS]
+        batch.relationships.append(
+            Relationship(
+                doc_id, MENTIONS, entity_id, {"mentions": len(mentions), "forms": forms}, (prov,)
+            )
+        )
+
+    # Relations: negated ones are not facts; the rest grouped by the key they are written under.
+    statements: dict[RelKey, list[tuple[int, ExtractedRelation]]] = defaultdict(list)
+    statement_keys: dict[int, RelKey] = {}
+    for index, r in enumerate(extraction.relations):
+        if r.negated:
+            continue
+        where = f"{r.source} -[{r.type}]-> {r.target}"
+        missing = [e for e in (r.source, r.target) if e not in names]
+        if missing:
+            notes.append(f"relation {where} left out: {', '.join(missing)} not among the mentions")
+            continue
+        if r.source == r.target:
+            notes.append(f"relation {where} left out: it joins an entity to itself")
+            continue
+        try:
+            schema.validate_relationship(Relationship(r.source, r.type, r.target))
+        except SchemaViolation as exc:
+            notes.append(f"relation left out: {exc.message}")
+            continue
+        key = _oriented((r.source, r.type, r.target), stored_rels)
+        statements[key].append((index, r))
+        statement_keys[index] = key
+    written: dict[RelKey, Relationship] = {}
+    for key, stated in statements.items():
+        provenance = tuple(
+            dict.fromkeys(
+                Provenance(
+                    doc_id,
+                    name,
+                    version,
+                    min(r.confidence, HEDGED_CONFIDENCE) if r.hedged else r.confidence,
+                    sentence=r.sentence,
+                    start=r.start,
+                    end=r.end,
+                )
+                for _, r in stated
+            )
+        )
+        props: dict[str, PropertyValue] = {}
+        all_hedged = all(r.hedged for _, r in stated)
+        before = _assertion_elsewhere(stored_rels.get(key), doc_id)
+        if all_hedged and before != "asserted":
+            props["hedged"] = True
+        elif not all_hedged and before == "hedged":
+            props["hedged"] = False
+        rel = Relationship(key[0], key[1], key[2], props, provenance)
+        batch.relationships.append(rel)
+        written[key] = rel
+    return BuiltBatch(batch, names, discovered, written, statement_keys, notes)
+
+
+def _oriented(key: RelKey, stored_rels: Mapping[RelKey, Relationship]) -> RelKey:
+    """The key a fact is written under: a symmetric one in the direction the graph has."""
+    source, rtype, target = key
+    if rtype not in SYMMETRIC:
+        return key
+    reverse = (target, rtype, source)
+    if key in stored_rels:
+        return key
+    if reverse in stored_rels:
+        return reverse
+    return (min(source, target), rtype, max(source, target))
+
+
+def _assertion_elsewhere(rel: Relationship | None, doc_id: str) -> str | None:
+    """How the graph holds a fact apart from this document's own earlier version (which the
+    write forgets): None (not at all), "hedged" or "asserted"."""
+    if rel is None or not any(p.source != doc_id for p in rel.provenance):
+        return None
+    return "hedged" if rel.props.get("hedged") is True else "asserted"
+
+
+def _update_overlay(
+    nodes: dict[str, Node],
+    stored_rels: dict[RelKey, Relationship],
+    built: BuiltBatch,
+    doc_id: str,
+) -> None:
+    """After a write, what the chunk's later documents must see of it (the look-ups were made
+    once, before the chunk's first write)."""
+    for node in built.batch.nodes:
+        if node.id != doc_id and node.id not in nodes:
+            nodes[node.id] = node
+    for key, rel in list(stored_rels.items()):
+        kept = tuple(p for p in rel.provenance if p.source != doc_id)
+        if kept:
+            stored_rels[key] = Relationship(*key, rel.props, kept)
+        else:
+            del stored_rels[key]
+    for key, rel in built.written.items():
+        old = stored_rels.get(key)
+        props = {**(old.props if old else {}), **rel.props}
+        stored_rels[key] = Relationship(
+            *key, props, (*(old.provenance if old else ()), *rel.provenance)
+        )
