@@ -224,7 +224,7 @@ class SpacyExtractor:
         mentions = [self._mention(doc, c) for c in cands]
         ents = [Ent(c.start, c.end, c.id, c.type) for c in cands]
         relations = extract_relations(doc, ents, parsed=self.pipeline.has_model)
-        words = sum(1 for t in doc if not (t.is_punct or t.is_space))
+        words = count_words(doc)
         return Extraction(mentions=mentions, relations=relations, words=words)
 
     def _mention(self, doc: Doc, c: _Cand) -> Mention:
@@ -437,6 +437,19 @@ class SpacyExtractor:
                 )
             )
         return sorted(out, key=lambda c: c.start)
+
+
+def count_words(doc: Doc) -> int:
+    """Word tokens, a word being what a reader counts: "5G" (two tokens to spaCy) and
+    "Huawei's" are one word each, punctuation is none."""
+    words = 0
+    for tok in doc:
+        if tok.is_punct or tok.is_space:
+            continue
+        prev = doc[tok.i - 1] if tok.i else None
+        if prev is None or prev.whitespace_ or prev.is_punct or prev.is_space:
+            words += 1
+    return words
 
 
 def _type(node_id: str) -> str:

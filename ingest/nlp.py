@@ -108,20 +108,32 @@ def installed_model() -> str | None:
     return None
 
 
+# English tokenization keeps a final full stop on a token that ends in a capital after a digit
+# or a lower-case letter ("5G.", "GaN.", "IonQ."), which hides a name at the end of a sentence
+# from the gazetteer. This suffix rule splits it off; "U.S." and "N.V." keep theirs.
+_FINAL_STOP_AFTER_CAPITAL = r"(?<=[A-Za-z0-9][A-Z])\."
+
+
+def _split_final_stops(nlp: Language) -> Language:
+    suffixes = [*nlp.Defaults.suffixes, _FINAL_STOP_AFTER_CAPITAL]
+    nlp.tokenizer.suffix_search = spacy.util.compile_suffix_regex(suffixes).search
+    return nlp
+
+
 @cache
 def _load_model(package: str) -> Language:
     """Loading takes about a second, so each process does it once; the pipeline is read-only
     for extractors (their gazetteers live in separate rulers)."""
     module = importlib.import_module(package)
     nlp: Language = module.load(exclude=list(DISABLED_COMPONENTS))
-    return nlp
+    return _split_final_stops(nlp)
 
 
 @cache
 def _blank() -> Language:
     nlp = spacy.blank("en")
     nlp.add_pipe("sentencizer")
-    return nlp
+    return _split_final_stops(nlp)
 
 
 def load_pipeline(use_model: bool | None = None) -> Pipeline:

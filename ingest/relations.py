@@ -348,6 +348,10 @@ CUES: tuple[Cue, ...] = (
             f"{_verb('work:works,worked,working')} closely|together? with",
             "signed|sign|signs|concluded|reached an|a? agreement|agreements|pact|memorandum|deal"
             " with",
+            # no partner named after the cue: the coordinated subjects cooperate with each other
+            _verb("cooperate:cooperates,cooperated,cooperating", "collaborate:collaborates")
+            + "|collaborated|collaborating|partner|partnered|partnering",
+            "joint venture|programme|program|project|statement|declaration|initiative",
         ),
         (("COOPERATES_WITH", FWD),),
         symmetric_left=True,
@@ -534,7 +538,8 @@ def _read(
     if hedged:
         confidence *= HEDGE_FACTOR
     pairs: list[tuple[Ent, Ent]] = [(a, b) for a in left for b in right]
-    if cue.symmetric_left and not right and len(left) > 1:
+    partners = [b for b in right if any(_fits(schema, cue, a, b) for a in left)]
+    if cue.symmetric_left and not partners and len(left) > 1:
         pairs = [(a, b) for i, a in enumerate(left) for b in left[i + 1 :]]
     for a, b in pairs:
         if a.id == b.id:
@@ -554,6 +559,15 @@ def _read(
                     hedged=hedged,
                 )
                 break
+
+
+def _fits(schema: Schema, cue: Cue, a: Ent, b: Ent) -> bool:
+    """Whether some reading of the cue joins a (left side) and b (right side)."""
+    for rel_type, reverse in cue.options:
+        src, dst = (b, a) if reverse else (a, b)
+        if allowed(schema, rel_type, src.type, dst.type):
+            return True
+    return False
 
 
 def _anchor(doc: Doc, start: int, end: int) -> Token:
