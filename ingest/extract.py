@@ -246,7 +246,11 @@ class SpacyExtractor:
         )
 
     def _mentions(self, doc: Doc) -> list[_Cand]:
-        cands = [_Cand(s.start, s.end, s.id_, s.label_) for s in self.gazetteer(doc) if s.id_]
+        cands = [
+            _Cand(s.start, s.end, s.id_, s.label_)
+            for s in self.gazetteer(doc)
+            if s.id_ and not (s.label_ == "Technology" and _in_title_of_law(doc, s.start, s.end))
+        ]
         if self.pipeline.has_model:
             cands = self._add_ner(doc, cands)
             cands = self._repeat_discovered(doc, cands)
@@ -306,8 +310,8 @@ class SpacyExtractor:
         removed: set[int] = set()  # ids (python id()) of gazetteer candidates replaced
         for ent in doc.ents:
             span = _trim(ent)
-            if span is None:
-                continue
+            if span is None or span.sent[0].text.startswith("#"):
+                continue  # nothing left, or a Markdown heading (title case misleads the NER)
             inner = {
                 id(by_token[i]): by_token[i] for i in range(span.start, span.end) if i in by_token
             }
@@ -452,6 +456,23 @@ def count_words(doc: Doc) -> int:
     return words
 
 
+_LAW_WORDS = frozenset({"act", "law", "regulation", "directive", "bill", "statute", "order"})
+_TITLE_GLUE = frozenset({"and", "of", "the", "for", "on", "in", "to", "&", "-"})
+
+
+def _in_title_of_law(doc: Doc, start: int, end: int) -> bool:
+    """Whether words sit inside the title of a law ("the Secure and Trusted Communications
+    Networks Act", "the CHIPS and Science Act"): there they name no technology."""
+    if not all(t.is_title or t.is_upper or not t.is_alpha for t in doc[start:end]):
+        return False
+    j = end
+    while j < len(doc) and (doc[j].is_title or doc[j].is_upper or doc[j].lower_ in _TITLE_GLUE):
+        if doc[j].lower_ in _LAW_WORDS and doc[j].is_title:
+            return True
+        j += 1
+    return False
+
+
 def _type(node_id: str) -> str:
     found = node_type(node_id)
     if found is None:  # pragma: no cover - ORG_PREFIXES are all node types
@@ -463,6 +484,10 @@ def _trim(ent: Span) -> Span | None:
     """An NER span without a leading article or a trailing possessive or punctuation."""
     start, end = ent.start, ent.end
     doc = ent.doc
+    for tok in ent:  # a name does not run across a line break
+        if "\n" in tok.text or ("\n" in tok.whitespace_ and tok.i + 1 < end):
+            end = tok.i if "\n" in tok.text else tok.i + 1
+            break
     while start < end and (doc[start].lower_ in _LEADING_DET or doc[start].is_punct):
         start += 1
     while end > start and (doc[end - 1].is_punct or doc[end - 1].lower_ in ("'s", "\u2019s", "'")):

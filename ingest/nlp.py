@@ -120,12 +120,24 @@ def _split_final_stops(nlp: Language) -> Language:
     return nlp
 
 
+@Language.component("techgraph_line_breaks")
+def line_breaks(doc: Doc) -> Doc:
+    """A line break ends a sentence: a Markdown heading or a list item is never one sentence with
+    the paragraph after it. Set before the parser, which keeps boundaries it is given."""
+    for tok in doc[1:]:
+        prev = doc[tok.i - 1]
+        if "\n" in prev.text or "\n" in prev.whitespace_:
+            tok.is_sent_start = True
+    return doc
+
+
 @cache
 def _load_model(package: str) -> Language:
     """Loading takes about a second, so each process does it once; the pipeline is read-only
     for extractors (their gazetteers live in separate rulers)."""
     module = importlib.import_module(package)
     nlp: Language = module.load(exclude=list(DISABLED_COMPONENTS))
+    nlp.add_pipe("techgraph_line_breaks", before="parser")
     return _split_final_stops(nlp)
 
 
@@ -133,6 +145,7 @@ def _load_model(package: str) -> Language:
 def _blank() -> Language:
     nlp = spacy.blank("en")
     nlp.add_pipe("sentencizer")
+    nlp.add_pipe("techgraph_line_breaks", after="sentencizer")
     return _split_final_stops(nlp)
 
 

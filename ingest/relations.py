@@ -22,7 +22,7 @@ subject and the cue, or on the parse's verb, set the flags.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from functools import cache
 
@@ -105,7 +105,9 @@ PRODUCE = _verb(
     "dominate:dominates,dominated,dominating",
     "lead:leads,led,leading",
 )
-NEG_WORDS = frozenset({"not", "n't", "never", "neither", "nor", "cannot", "no", "without"})
+NEG_WORDS = frozenset(
+    {"not", "n't", "never", "neither", "nor", "cannot", "no", "without", "stopped", "ceased"}
+)
 NEG_PHRASES = (("yet", "to"), ("no", "longer"), ("declined", "to"), ("refused", "to"))
 HEDGE_WORDS = frozenset(
     [
@@ -287,6 +289,8 @@ CUES: tuple[Cue, ...] = (
             "export|exports controls|restrictions|curbs|bans|ban|licensing|licences|licenses|rules"
             " on|over|for",
             "controls|restrictions|curbs|limits on the? export|exports|sale|sales of",
+            "export? licence|license|licences|licenses|licensing|permit|permits requirement|"
+            "requirements|requirement|controls|control|regime? for|on|to",
             "export|exports of",
         ),
         (("RESTRICTS_EXPORT_OF", FWD), ("RESTRICTS_TRADE_WITH", FWD)),
@@ -294,7 +298,7 @@ CUES: tuple[Cue, ...] = (
     Cue(
         "entity-list",
         (_verb("add:adds,added,adding", "place:places,placed,placing", "put:puts,putting"),),
-        (("RESTRICTS_TRADE_WITH", FWD),),
+        (("RESTRICTS_TRADE_WITH", FWD), ("RESTRICTS_EXPORT_OF", FWD)),
         until=(
             "entity list",
             "unverified list",
@@ -335,6 +339,29 @@ CUES: tuple[Cue, ...] = (
             f"{_verb('participate:participates,participated,participating')} in",
         ),
         (("MEMBER_OF", FWD),),
+    ),
+    Cue(
+        "groups",
+        (
+            "groups|grouped|comprises|comprised|includes|included|unites|gathers",
+            "brings|brought together",
+            "members|membership include|includes|included|are|comprise",
+        ),
+        (("MEMBER_OF", REV),),
+    ),
+    Cue(
+        "designate",
+        (_verb("designate:designates,designated,designating", "name:names,named"),),
+        (("RESTRICTS_TRADE_WITH", FWD),),
+        until=(
+            "threat",
+            "threats",
+            "risk",
+            "risks",
+            "covered list",
+            "military company",
+            "military companies",
+        ),
     ),
     Cue(
         "cooperate",
@@ -491,19 +518,24 @@ def extract_relations(doc: Doc, ents: Sequence[Ent], *, parsed: bool) -> list[Ex
         if len(in_sent) < 2:
             continue
         cues = [m for m in matches if m[1] >= sent.start and m[2] <= sent.end]
+        found: list[ExtractedRelation] = []
         for cue, start, end in cues:
             if any(e.start <= start < e.end or e.start < end <= e.end for e in in_sent):
                 continue  # the cue words are part of a name ("Export Control Joint Unit")
-            for rel in _read(doc, sent, cue, start, end, in_sent, parsed, schema):
-                a, b = rel.source, rel.target
-                if rel.type == "COOPERATES_WITH":
-                    a, b = sorted((a, b))
-                key = (sent.start, a, rel.type, b)
-                if key in seen:
-                    continue
+            found.extend(_read(doc, sent, cue, start, end, in_sent, parsed, schema))
+        found.extend(_special(doc, sent, in_sent, parsed, schema))
+        for rel in found:
+            a, b = rel.source, rel.target
+            if rel.type == "COOPERATES_WITH":
+                a, b = sorted((a, b))
+            key = (sent.start, a, rel.type, b)
+            if key not in seen:
                 seen.add(key)
                 out.append(rel)
     return out
+
+
+_LIST_CUE = Cue("on-list", (), (("RESTRICTS_TRADE_WITH", FWD),))
 
 
 def _cue_matches(doc: Doc) -> list[tuple[Cue, int, int]]:
@@ -541,10 +573,24 @@ def _read(
     partners = [b for b in right if any(_fits(schema, cue, a, b) for a in left)]
     if cue.symmetric_left and not partners and len(left) > 1:
         pairs = [(a, b) for i, a in enumerate(left) for b in left[i + 1 :]]
+    yield from _emit(schema, sent, cue.options, pairs, confidence, negated, hedged)
+
+
+def _emit(
+    schema: Schema,
+    sent: Span,
+    options: Sequence[tuple[str, bool]],
+    pairs: Iterable[tuple[Ent, Ent]],
+    confidence: float,
+    negated: bool,
+    hedged: bool,
+) -> Iterator[ExtractedRelation]:
+    """One relation per pair: the first reading the schema allows between their types."""
+    text = sent.text.rstrip()
     for a, b in pairs:
         if a.id == b.id:
             continue
-        for rel_type, reverse in cue.options:
+        for rel_type, reverse in options:
             src, dst = (b, a) if reverse else (a, b)
             if allowed(schema, rel_type, src.type, dst.type):
                 yield ExtractedRelation(
@@ -552,13 +598,84 @@ def _read(
                     type=rel_type,
                     target=dst.id,
                     confidence=round(confidence, 3),
-                    sentence=sent.text,
+                    sentence=text,
                     start=sent.start_char,
-                    end=sent.end_char,
+                    end=sent.start_char + len(text),
                     negated=negated,
                     hedged=hedged,
                 )
                 break
+
+
+# Nouns that make "Huawei's chip-design unit HiSilicon" a statement of ownership.
+_SUBSIDIARY_NOUNS = frozenset(
+    {"subsidiary", "subsidiaries", "unit", "units", "arm", "division", "affiliate", "affiliates"}
+)
+_POSSESSIVE = frozenset({"'s", "\u2019s", "'"})
+_LISTS = (
+    ("entity", "list"),
+    ("unverified", "list"),
+    ("sdn", "list"),
+    ("sanctions", "list"),
+    ("blacklist",),
+)
+
+
+def _special(
+    doc: Doc, sent: Span, ents: Sequence[Ent], parsed: bool, schema: Schema
+) -> Iterator[ExtractedRelation]:
+    """Statements carried by a noun phrase rather than a cue verb."""
+    for i, a in enumerate(ents):
+        # "Huawei's chip-design unit HiSilicon" -> HiSilicon SUBSIDIARY_OF Huawei
+        if a.type == "Firm" and a.end < sent.end and doc[a.end].lower_ in _POSSESSIVE:
+            nxt = next((e for e in ents[i + 1 :] if e.type != "Technology"), None)
+            if nxt is not None and nxt.type == "Firm" and 2 <= nxt.start - a.end <= 6:
+                between = doc[a.end + 1 : nxt.start]
+                if any(t.lower_ in _SUBSIDIARY_NOUNS for t in between) and not any(
+                    t.is_punct and t.text not in ("-", ",") for t in between
+                ):
+                    yield from _emit(
+                        schema,
+                        sent,
+                        (("SUBSIDIARY_OF", FWD),),
+                        [(nxt, a)],
+                        CONF_WINDOW,
+                        False,
+                        False,
+                    )
+    # "SMIC has been on the US Entity List" -> USA RESTRICTS_TRADE_WITH SMIC
+    words = [t.lower_ for t in sent]
+    for k in range(len(words)):
+        for phrase in _LISTS:
+            if tuple(words[k : k + len(phrase)]) != phrase:
+                continue
+            at = sent.start + k
+            j = at - 1
+            if j >= sent.start and doc[j].lower_ in _POSSESSIVE:
+                j -= 1
+            owner = _ent_at(ents, j) if j >= sent.start else None
+            if owner is None or owner.type not in ("Country", "Agency", "Alliance"):
+                continue
+            intro = owner.start - 1
+            while intro > sent.start and doc[intro].lower_ in ("the", "its", "a"):
+                intro -= 1
+            anchor = doc[at + len(phrase) - 1]
+            left, by_parse = _left(doc, sent, _LIST_CUE, intro, anchor, ents, parsed)
+            left = [e for e in left if e != owner]
+            negated = _negated(doc, sent, left, intro, at, anchor, parsed)
+            hedged = _hedged(doc, sent, left, intro, anchor, parsed)
+            confidence = (CONF_PARSED if by_parse else CONF_WINDOW) * (
+                HEDGE_FACTOR if hedged else 1.0
+            )
+            yield from _emit(
+                schema,
+                sent,
+                (("RESTRICTS_TRADE_WITH", FWD),),
+                [(owner, e) for e in left],
+                confidence,
+                negated,
+                hedged,
+            )
 
 
 def _fits(schema: Schema, cue: Cue, a: Ent, b: Ent) -> bool:
@@ -597,17 +714,63 @@ def _left(
     ents: Sequence[Ent],
     parsed: bool,
 ) -> tuple[list[Ent], bool]:
+    """The left side, and whether the parse gave it. When the parse finds a subject that is no
+    entity ("operators must stop buying Huawei equipment"), there is no left side: guessing the
+    nearest entity instead would make up a fact."""
     if parsed:
-        found = _subject_by_parse(anchor, ents)
-        if found:
+        found, has_subject = _subject_by_parse(anchor, ents)
+        if found or has_subject:
             return found, True
     return _left_window(doc, sent, start, ents), False
 
 
-def _subject_by_parse(anchor: Token, ents: Sequence[Ent]) -> list[Ent]:
-    """The entities of the cue's grammatical subject, climbing to the verb that has one."""
+_CLIMB_DEPS = frozenset(
+    {
+        "xcomp",
+        "ccomp",
+        "conj",
+        "advcl",
+        "prep",
+        "pobj",
+        "dobj",
+        "attr",
+        "acomp",
+        "amod",
+        "compound",
+        "pcomp",
+        "npadvmod",
+        "oprd",
+    }
+)
+# Heads whose demonym or country modifier stands for the country itself ("the Dutch government").
+GOVERNMENT_HEADS = frozenset(
+    [
+        "government",
+        "governments",
+        "authorities",
+        "authority",
+        "officials",
+        "administration",
+        "administrations",
+        "state",
+        "states",
+        "regulator",
+        "regulators",
+        "ministers",
+        "ministry",
+        "lawmakers",
+        "parliament",
+        "legislature",
+        "cabinet",
+    ]
+)
+
+
+def _subject_by_parse(anchor: Token, ents: Sequence[Ent]) -> tuple[list[Ent], bool]:
+    """The entities of the cue's grammatical subject, climbing to the verb that has one; and
+    whether a subject was found at all."""
     tok: Token | None = anchor
-    for _ in range(6):
+    for _ in range(8):
         if tok is None:
             break
         subjects = [c for c in tok.children if c.dep_ in _SUBJ_DEPS]
@@ -617,41 +780,64 @@ def _subject_by_parse(anchor: Token, ents: Sequence[Ent]) -> list[Ent]:
                 if subj.tag_ in ("WDT", "WP") and tok.dep_ == "relcl":
                     subj = tok.head  # "ASML, which is headquartered in": the antecedent
                 found.extend(_ents_of(subj, ents))
-            return _unique(found)
-        if tok.dep_ == "relcl" or tok.dep_ == "acl":
-            return _unique(_ents_of(tok.head, ents))
-        if tok.dep_ in (
-            "xcomp",
-            "ccomp",
-            "conj",
-            "advcl",
-            "prep",
-            "pobj",
-            "dobj",
-            "attr",
-            "acomp",
-            "amod",
-            "compound",
-            "pcomp",
-            "appos",
-            "npadvmod",
-        ):
+            return _unique(found), True
+        if tok.dep_ == "xcomp" or (tok.dep_ == "prep" and tok.lower_ == "as"):
+            # "picked Nokia to supply", "chose Samsung as the main supplier": the object of the
+            # governing verb is who supplies
+            objects = [c for c in tok.head.children if c.dep_ == "dobj"]
+            if objects:
+                return _unique(_ents_of(objects[0], ents)), True
+        if tok.dep_ in ("relcl", "acl", "appos"):
+            # "Huawei, which still makes ...", "Tokyo Electron, Japan's largest maker of ..."
+            return _unique(_ents_of(tok.head, ents)), True
+        if tok.dep_ in _CLIMB_DEPS and tok.head is not tok:
             tok = tok.head
             continue
         break
-    return []
+    return [], False
 
 
 def _ents_of(tok: Token, ents: Sequence[Ent]) -> list[Ent]:
-    """The entities a noun phrase stands for: the one at its head word, its conjuncts, or, for
-    "firms such as Huawei and ZTE", the entities inside it."""
-    heads = [tok, *[c for c in tok.conjuncts]]
+    """The entities a noun phrase stands for: the one at its head word and its conjuncts; for
+    "firms such as Huawei and ZTE" the examples; for "the Dutch government" the country. Not an
+    entity that merely describes the head ("the large American carriers")."""
+    heads = [tok, *tok.conjuncts]
     found = [e for h in heads if (e := _ent_at(ents, h.i)) is not None]
     if found:
         return found
-    inside = [e for e in ents if tok.left_edge.i <= e.start and e.end - 1 <= tok.right_edge.i]
-    # Not the entities of a relative clause or of an "of"-phrase: those are not the subject.
-    return inside[:1] + [e for e in inside[1:] if _coordinated(tok.doc, inside[0], e)]
+    if tok.dep_ == "appos" and tok.head is not tok:
+        # "Ericsson and Nokia, the two European vendors that ...": the vendors are the firms
+        return _ents_of(tok.head, ents)
+    out: list[Ent] = []
+    for head in heads:
+        for e in ents:
+            root = tok.doc[e.start : e.end].root
+            if root.head == head and root.dep_ in ("amod", "compound", "poss", "nmod", "nummod"):
+                # "the Dutch government" is the country; "5G networks" the technology
+                if head.lower_ in GOVERNMENT_HEADS or (
+                    e.type == "Technology" and head.pos_ == "NOUN"
+                ):
+                    out.append(e)
+                continue
+            if _via_example(root, head):
+                out.append(e)
+    return out
+
+
+def _via_example(root: Token, head: Token) -> bool:
+    """Whether `root` hangs below `head` as an example or an apposition ("firms such as X",
+    "suppliers including X", "the carrier, X")."""
+    tok = root
+    for _ in range(4):
+        if tok.dep_ == "appos" and tok.head == head:
+            return True
+        if tok.dep_ in ("pobj", "conj") and tok.head is not tok:
+            tok = tok.head
+            continue
+        if tok.dep_ == "prep" and tok.lower_ in ("as", "including", "like") and tok.head is not tok:
+            return tok.head == head or tok.head.head == head
+        break
+    return False
 
 
 def _coordinated(doc: Doc, first: Ent, other: Ent) -> bool:
@@ -758,6 +944,20 @@ def _right(
                 # "Huawei supplies ... in Germany": skip a place, keep looking
                 previous_end = e.end
                 continue
+            if e.type != "Technology" and any(
+                o.start == e.end and o.type == "Technology" for o in after
+            ):
+                # "two further ASML DUV scanners": the firm describes the technology
+                previous_end = e.end
+                continue
+            if e.type == "Country" and _modifier(doc, e, parsed):
+                # "barred American firms from selling to ZTE": the firms are not the country
+                previous_end = e.end
+                continue
+            if e.end < limit and doc[e.end].lower_ in _POSSESSIVE and e is not after[-1]:
+                # "supplying Huawei's unit HiSilicon": the possessor is not the object
+                previous_end = e.end + 1
+                continue
             picked.append(e)
         elif all(t.lower_ in _COORD for t in between) or (
             cue.preps and _introduced_by(doc, previous_end, e, cue.preps)
@@ -773,6 +973,27 @@ def _right(
         verb = _clause_verb(anchor)
         picked = [e for e in picked if _below(doc[e.start : e.end].root, verb)] or []
     return picked
+
+
+def _modifier(doc: Doc, e: Ent, parsed: bool) -> bool:
+    """Whether a country mention only describes the noun after it ("American firms", "Chinese
+    equipment"), as opposed to naming the country ("to China", "the Dutch government" aside)."""
+    if e.end >= len(doc):
+        return False
+    nxt = doc[e.end]
+    if parsed:
+        root = doc[e.start : e.end].root
+        return (
+            root.dep_ in ("amod", "compound", "nmod") and root.head.lower_ not in GOVERNMENT_HEADS
+        )
+    return (
+        nxt.is_alpha
+        and nxt.is_lower
+        and nxt.lower_ not in _PREPS
+        and nxt.lower_ not in _COORD
+        and nxt.lower_ not in GOVERNMENT_HEADS
+        and nxt.lower_ not in _CLAUSE_END
+    )
 
 
 def _until(doc: Doc, end: int, limit: int, phrases: tuple[str, ...]) -> int | None:
