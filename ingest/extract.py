@@ -22,7 +22,7 @@ from dataclasses import dataclass, replace
 from rapidfuzz import fuzz, process
 from spacy.tokens import Doc, Span
 
-from techgraph.graph.resolve import Resolver, normalize
+from techgraph.graph.resolve import LEGAL_SUFFIXES, Resolver, normalize
 from techgraph.graph.store import GraphStore
 
 from .model import Extraction, Mention
@@ -310,7 +310,7 @@ class SpacyExtractor:
         removed: set[int] = set()  # ids (python id()) of gazetteer candidates replaced
         for ent in doc.ents:
             span = _trim(ent)
-            if span is None or span.sent[0].text.startswith("#"):
+            if span is None or _in_heading(doc, span):
                 continue  # nothing left, or a Markdown heading (title case misleads the NER)
             inner = {
                 id(by_token[i]): by_token[i] for i in range(span.start, span.end) if i in by_token
@@ -380,6 +380,13 @@ class SpacyExtractor:
                 return None
             if firms and (len(firms) > 1 or firms[0].start != span.start):
                 return None
+            if firms:
+                stop = _name_extension(span.doc, firms[0].end, set(), parsed=True)
+                rest = span.doc[stop : span.end]
+                if stop == firms[0].end or not all(
+                    t.is_punct or t.lower_.rstrip(".") in _LEGAL_WORDS for t in rest
+                ):
+                    return None  # "ASML Holding N.V. of Veldhoven" is ASML, in Veldhoven
         found = self.resolve_org_name(text)
         if found is None or (found.discovered and not _firm_like(span)):
             return None
@@ -456,6 +463,7 @@ def count_words(doc: Doc) -> int:
     return words
 
 
+_LEGAL_WORDS = frozenset(w for s in LEGAL_SUFFIXES for w in s.split())
 _LAW_WORDS = frozenset({"act", "law", "regulation", "directive", "bill", "statute", "order"})
 _TITLE_GLUE = frozenset({"and", "of", "the", "for", "on", "in", "to", "&", "-"})
 
@@ -495,6 +503,12 @@ def _trim(ent: Span) -> Span | None:
     if start >= end or not any(t.is_alpha for t in doc[start:end]):
         return None
     return doc[start:end]
+
+
+def _in_heading(doc: Doc, span: Span) -> bool:
+    """Whether the span is on a Markdown heading line ("# The Global Race for Chip Subsidies")."""
+    line_start = doc.text.rfind("\n", 0, span.start_char) + 1
+    return doc.text[line_start : span.start_char].lstrip().startswith("#")
 
 
 def _strip_det(text: str) -> str:

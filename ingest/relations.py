@@ -176,11 +176,15 @@ CUES: tuple[Cue, ...] = (
             f"{_verb('subsidise:subsidises,subsidised,subsidising')}",
             f"{_verb('subsidize:subsidizes,subsidized,subsidizing')}",
             "funding|financing|subsidies|grants|grant|money|capital for|to|into",
+            _verb("award:awards,awarded,awarding", "commit:commits,committed,committing"),
+            _verb("pledge:pledges,pledged,pledging", "allocate:allocates,allocated,allocating"),
+            _verb("grant:grants,granted,granting"),
             f"{_verb('back:backs,backed')}",
             _verb("pour:pours,poured,pouring", "inject:injects,injected")
             + " billions|money|capital? into",
         ),
         (("INVESTS_IN", FWD),),
+        preps=("to", "for", "in", "into"),
     ),
     Cue(
         "funded-by",
@@ -962,7 +966,8 @@ def _right(
         elif all(t.lower_ in _COORD for t in between) or (
             cue.preps and _introduced_by(doc, previous_end, e, cue.preps)
         ):
-            picked.append(e)
+            if not (e.type == "Country" and _modifier(doc, e, parsed)):
+                picked.append(e)
         elif _introduced_by_adjunct(doc, previous_end, e, cue_prep):
             previous_end = e.end
             continue
