@@ -55,8 +55,9 @@ def import_eto(
     files: Annotated[
         list[UploadFile],
         File(
+            min_length=1,
             description="One zip holding stages.csv, inputs.csv, providers.csv, provision.csv "
-            "and sequence.csv (in any folder), or those five files themselves."
+            "and sequence.csv (in any folder), or those five files themselves.",
         ),
     ],
     strict: StrictParam = False,
