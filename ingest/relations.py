@@ -528,6 +528,7 @@ def extract_relations(doc: Doc, ents: Sequence[Ent], *, parsed: bool) -> list[Ex
                 continue  # the cue words are part of a name ("Export Control Joint Unit")
             found.extend(_read(doc, sent, cue, start, end, in_sent, parsed, schema))
         found.extend(_special(doc, sent, in_sent, parsed, schema))
+        found.extend(_descriptive(doc, sent, in_sent, parsed, schema))
         for rel in found:
             a, b = rel.source, rel.target
             if rel.type == "COOPERATES_WITH":
@@ -1103,3 +1104,314 @@ def _unique(ents: Iterable[Ent]) -> list[Ent]:
             seen.add((e.start, e.id))
             out.append(e)
     return sorted(out, key=lambda e: e.start)
+
+
+# -- descriptions: "the Chinese GPU designers Biren and Moore Threads", "Nikon of Japan" ---------
+
+# Nouns that describe a firm: a description built on one says where the firm is from (a demonym
+# or a country's possessive) and what it makes (a technology in it: "drone maker").
+FIRM_NOUNS = frozenset(
+    [
+        "firm",
+        "firms",
+        "company",
+        "companies",
+        "maker",
+        "makers",
+        "producer",
+        "producers",
+        "manufacturer",
+        "manufacturers",
+        "designer",
+        "designers",
+        "developer",
+        "developers",
+        "supplier",
+        "suppliers",
+        "vendor",
+        "vendors",
+        "chipmaker",
+        "chipmakers",
+        "carrier",
+        "carriers",
+        "operator",
+        "operators",
+        "group",
+        "groups",
+        "refiner",
+        "refiners",
+        "giant",
+        "giants",
+        "champion",
+        "champions",
+        "conglomerate",
+        "institute",
+        "centre",
+        "center",
+        "laboratory",
+        "subsidiary",
+        "business",
+        "businesses",
+        "exporter",
+        "exporters",
+        "provider",
+        "providers",
+        "start-up",
+        "startup",
+        "start-ups",
+        "startups",
+        "foundry",
+        "foundries",
+    ]
+)
+_PLURAL_EXCEPTIONS = frozenset({"business"})
+_DESC_DETS = frozenset({"a", "an", "the", "another", "other", "its", "their", "one", "some"})
+_BE = frozenset({"is", "are", "was", "were", "remains", "remain", "became", "become", "'s"})
+_INCLUDE = frozenset({"include", "includes", "included", "including", "such", "like"})
+
+
+@dataclass
+class _Description:
+    start: int  # first token (determiner included)
+    end: int  # one past the last token (an "of TECH" tail included)
+    head: Token
+    countries: list[Ent]
+    techs: list[Ent]
+
+    @property
+    def plural(self) -> bool:
+        word = self.head.lower_
+        return word.endswith("s") and not word.endswith("ss") and word not in _PLURAL_EXCEPTIONS
+
+
+def _descriptions(doc: Doc, sent: Span, ents: Sequence[Ent], parsed: bool) -> list[_Description]:
+    out: list[_Description] = []
+    for tok in sent:
+        word = tok.lower_
+        if tok.i >= 2 and word in ("up", "ups") and doc[tok.i - 1].text == "-":
+            word = doc[tok.i - 2].lower_ + "-" + word
+        if word not in FIRM_NOUNS:
+            continue
+        at = _ent_at(ents, tok.i)
+        if at is not None and at.type != "Technology":
+            continue  # part of a name
+        start = at.start if at is not None else tok.i
+        if word.startswith("start-"):
+            start = tok.i - 2
+        countries: list[Ent] = []
+        techs: list[Ent] = [at] if at is not None else []
+        j = start - 1
+        while j >= sent.start:
+            t = doc[j]
+            e = _ent_at(ents, j)
+            if e is not None:
+                if e.type == "Country":
+                    countries.append(e)
+                elif e.type == "Technology":
+                    techs.append(e)
+                else:
+                    break
+                j = e.start - 1
+                continue
+            if t.lower_ in _POSSESSIVE and j - 1 >= sent.start:
+                owner = _ent_at(ents, j - 1)
+                if owner is not None and owner.type == "Country":
+                    j -= 1
+                    continue
+                break
+            if t.lower_ in _DESC_DETS:
+                j -= 1
+                if t.lower_ in ("a", "an", "the", "another", "its", "their"):
+                    break
+                continue
+            if t.text == "-" or (t.is_alpha and t.is_lower and _modifier_word(t, parsed)):
+                j -= 1
+                continue
+            if t.like_num or t.text == "%":
+                j -= 1
+                continue
+            if t.lower_ == "and" and countries and j - 1 >= sent.start:
+                prev = _ent_at(ents, j - 1)
+                if prev is not None and prev.type == "Country":
+                    j -= 1
+                    continue
+            break
+        end = tok.i + 1
+        if end + 1 < sent.end and doc[end].lower_ == "of":
+            k = end + 1
+            while k < sent.end and doc[k].lower_ in ("the", "a", "an"):
+                k += 1
+            first = _ent_at(ents, k)
+            if first is not None and first.type == "Technology" and first.start == k:
+                group = [first]
+                for e in ents:
+                    if e.start > group[-1].start and e.type == "Technology":
+                        if all(t.lower_ in _COORD for t in doc[group[-1].end : e.start]):
+                            group.append(e)
+                        else:
+                            break
+                techs.extend(group)
+                end = group[-1].end
+        desc = _Description(j + 1, end, tok, _unique(countries), _unique(techs))
+        # "... company in Helsinki, Finland", "... based in Ningde, China"
+        k = end
+        if k < sent.end and doc[k].lower_ in ("in", "from"):
+            k += 1
+            while k < sent.end and k - end < 6 and _ent_at(ents, k) is None:
+                k += 1
+            place = _ent_at(ents, k)
+            if place is not None and place.type == "Country":
+                between = doc[end + 1 : place.start]
+                if all(t.is_title or t.text == "," or t.lower_ == "the" for t in between):
+                    desc.countries.append(place)
+        out.append(desc)
+    return out
+
+
+def _modifier_word(tok: Token, parsed: bool) -> bool:
+    """A lower-case word that may sit inside a description ("largest", "privately held",
+    "research"), as opposed to a verb, a preposition or a conjunction."""
+    if tok.lower_ in _PREPS or tok.lower_ in _COORD or tok.lower_ in _CLAUSE_END:
+        return False
+    if tok.lower_ in _BE or tok.lower_ in _INCLUDE:
+        return False
+    if parsed:
+        return tok.pos_ in ("ADJ", "NOUN", "ADV", "PROPN", "NUM") or tok.tag_ == "VBN"
+    return True
+
+
+def _firm_group(doc: Doc, ents: Sequence[Ent], first: int, sent: Span, plural: bool) -> list[Ent]:
+    """The firm starting at token `first` and, for a plural description, those coordinated
+    with it ("Biren Technology and Moore Threads")."""
+    e = _ent_at(ents, first)
+    if e is None or e.type != "Firm" or e.start != first:
+        return []
+    group = [e]
+    if not plural:
+        return group
+    for other in ents:
+        if other.start < group[-1].end:
+            continue
+        between = doc[group[-1].end : other.start]
+        if other.type == "Firm" and between and all(t.lower_ in (",", "and", "&") for t in between):
+            group.append(other)
+        else:
+            break
+    return group
+
+
+def _firm_group_before(doc: Doc, ents: Sequence[Ent], end: int, plural: bool) -> list[Ent]:
+    """The firm ending at token `end` (and, if plural, the firms coordinated before it)."""
+    e = next((x for x in ents if x.end == end), None)
+    if e is None or e.type != "Firm":
+        return []
+    group = [e]
+    if not plural:
+        return group
+    for other in reversed(ents):
+        if other.end > group[0].start:
+            continue
+        between = doc[other.end : group[0].start]
+        if other.type == "Firm" and between and all(t.lower_ in (",", "and", "&") for t in between):
+            group.insert(0, other)
+        else:
+            break
+    return group
+
+
+def _described_firms(
+    doc: Doc, sent: Span, ents: Sequence[Ent], d: _Description, parsed: bool
+) -> list[Ent]:
+    """The firms a description is about, by where it stands."""
+    firms: list[Ent] = []
+    after = d.end
+    # pre-posed: "the American firm Micron", "the Chinese GPU designers Biren and Moore Threads"
+    firms += _firm_group(doc, ents, after, sent, d.plural)
+    # "Japanese firms such as JSR and Tokyo Ohka Kogyo", "Chinese producers include Yunnan ..."
+    k = after
+    if k < sent.end and doc[k].lower_ in _INCLUDE:
+        k += 2 if doc[k].lower_ == "such" else 1
+        firms += _firm_group(doc, ents, k, sent, True)
+    # apposition: "Autel Robotics, another Chinese drone maker", "AT&T and Verizon, the large
+    # American carriers", "SMIC, China's largest foundry"
+    s = d.start
+    if s - 1 >= sent.start and doc[s - 1].text == ",":
+        firms += _firm_group_before(doc, ents, s - 1, d.plural)
+        if s - 3 >= sent.start and doc[s - 1].text == "," and doc[s].lower_ == "one":
+            firms += _firm_group_before(doc, ents, s - 1, False)
+    # "... and other Japanese companies", "are among the Indian companies"
+    k = s - 1
+    while k >= sent.start and doc[k].lower_ in ("the", "among", "and", "other", "are", "is"):
+        k -= 1
+    words = {t.lower_ for t in doc[k + 1 : s]}
+    if ("other" in words and "and" in words) or "among" in words:
+        firms += _firm_group_before(doc, ents, k + 1, True)
+    return _unique(firms)
+
+
+def _descriptive(
+    doc: Doc, sent: Span, ents: Sequence[Ent], parsed: bool, schema: Schema
+) -> Iterator[ExtractedRelation]:
+    """HEADQUARTERED_IN and PRODUCES read off descriptions of firms, and origins written as
+    "Nikon of Japan", "Leiden Cryogenics in the Netherlands", "Taiwan's TSMC"."""
+    hq = (("HEADQUARTERED_IN", FWD),)
+    makes = (("PRODUCES", FWD),)
+    for d in _descriptions(doc, sent, ents, parsed):
+        firms = _described_firms(doc, sent, ents, d, parsed)
+        # "South Korea, whose chipmakers Samsung Electronics and SK hynix"
+        if d.start - 1 >= sent.start and doc[d.start - 1].lower_ == "whose":
+            owner = next((e for e in ents if e.end == d.start - 2), None)
+            if owner is not None and owner.type == "Country":
+                d.countries.append(owner)
+        if not firms:
+            continue
+        yield from _emit(
+            schema,
+            sent,
+            hq,
+            [(f, c) for f in firms for c in d.countries],
+            CONF_WINDOW,
+            False,
+            False,
+        )
+        yield from _emit(
+            schema, sent, makes, [(f, t) for f in firms for t in d.techs], CONF_WINDOW, False, False
+        )
+    for i, e in enumerate(ents):
+        # "Taiwan's TSMC", "Japan's TDK", "Japan's Ministry of Economy, Trade and Industry"
+        if e.type == "Country" and e.end + 1 < sent.end and doc[e.end].lower_ in _POSSESSIVE:
+            nxt = ents[i + 1] if i + 1 < len(ents) else None
+            if nxt is not None and nxt.start == e.end + 1:
+                options = (("HEADQUARTERED_IN", FWD), ("AGENCY_OF", FWD))
+                group = _firm_group(doc, ents, nxt.start, sent, True) or [nxt]
+                yield from _emit(
+                    schema, sent, options, [(g, e) for g in group], CONF_WINDOW, False, False
+                )
+        # "Nikon of Japan", "Maybell Quantum Industries of Denver in the United States",
+        # "Leiden Cryogenics in the Netherlands"
+        if e.type == "Firm" and e.end + 1 < sent.end and doc[e.end].lower_ in ("of", "in"):
+            k = e.end + 1
+            while k < sent.end and k - e.end <= 5 and _ent_at(ents, k) is None:
+                if not (doc[k].is_title or doc[k].lower_ in ("the", "in", ",")):
+                    break
+                k += 1
+            place = _ent_at(ents, k)
+            if place is None or place.type != "Country" or place.start != k:
+                continue
+            follows = doc[place.end] if place.end < sent.end else None
+            if (
+                follows is not None
+                and not (follows.is_punct or follows.lower_ in ("and", "has", "have", "is"))
+                and follows.is_alpha
+                and follows.is_lower
+                and follows.lower_ not in _BE
+            ):
+                continue  # "TSMC in the United States makes": not where TSMC is from
+            group = (
+                _firm_group_before(doc, ents, e.end, True)
+                if i and doc[e.start - 1].lower_ in ("and", ",")
+                else [e]
+            )
+            yield from _emit(
+                schema, sent, hq, [(g, place) for g in group], CONF_WINDOW, False, False
+            )
