@@ -67,6 +67,9 @@ class Cue:
     # the right side is read between the cue and this phrase ("added X to the Entity List")
     until: tuple[str, ...] = ()
     symmetric_left: bool = False  # "X and Y agreed to cooperate": pairs within the left side
+    # the right side is every fitting entity of the clause ("barred agencies from buying
+    # equipment from Huawei, ZTE and Dahua"), not only the first group
+    free: bool = False
 
 
 def _verb(*stems: str) -> str:
@@ -303,6 +306,7 @@ CUES: tuple[Cue, ...] = (
         "entity-list",
         (_verb("add:adds,added,adding", "place:places,placed,placing", "put:puts,putting"),),
         (("RESTRICTS_TRADE_WITH", FWD), ("RESTRICTS_EXPORT_OF", FWD)),
+        free=True,
         until=(
             "entity list",
             "unverified list",
@@ -325,8 +329,11 @@ CUES: tuple[Cue, ...] = (
             f"{_verb('restrict:restricts,restricted,restricting')} trade|business|dealings with",
             "sanctions|restrictions|measures|ban|bans|embargo|embargoes on|against",
             f"{_verb('list:lists,listed')}",
+            _verb("exclude:excludes,excluded,excluding", "remove:removes,removed,removing"),
+            _verb("block:blocks,blocked,blocking", "order:orders,ordered,ordering"),
         ),
         (("RESTRICTS_TRADE_WITH", FWD),),
+        free=True,
     ),
     Cue(
         "restricted-by",
@@ -357,6 +364,7 @@ CUES: tuple[Cue, ...] = (
         "designate",
         (_verb("designate:designates,designated,designating", "name:names,named"),),
         (("RESTRICTS_TRADE_WITH", FWD),),
+        free=True,
         until=(
             "threat",
             "threats",
@@ -767,6 +775,15 @@ GOVERNMENT_HEADS = frozenset(
         "parliament",
         "legislature",
         "cabinet",
+        # the instruments a government acts through: "a 2018 US law", "a BIS rule"
+        "rule",
+        "rules",
+        "law",
+        "laws",
+        "regulation",
+        "regulations",
+        "order",
+        "act",
     ]
 )
 
@@ -779,6 +796,20 @@ def _subject_by_parse(anchor: Token, ents: Sequence[Ent]) -> tuple[list[Ent], bo
         if tok is None:
             break
         subjects = [c for c in tok.children if c.dep_ in _SUBJ_DEPS]
+        if (
+            subjects
+            and all(c.tag_ == "PRP" for c in subjects)
+            and tok.dep_
+            in (
+                "ccomp",
+                "xcomp",
+                "advcl",
+                "conj",
+            )
+        ):
+            # "Australia said it would remove ...": "it" is the subject of the saying
+            tok = tok.head
+            continue
         if subjects:
             found: list[Ent] = []
             for subj in subjects:
@@ -933,6 +964,8 @@ def _right(
             return []
         limit = found
     after = [e for e in ents if e.start >= end and e.end <= limit]
+    if cue.free:
+        return _free_objects(doc, sent, cue, end, limit, ents, parsed)
     if not after:
         return []
     cue_prep = doc[end - 1].lower_
@@ -979,6 +1012,49 @@ def _right(
         verb = _clause_verb(anchor)
         picked = [e for e in picked if _below(doc[e.start : e.end].root, verb)] or []
     return picked
+
+
+_ALONG = (("along", "with"), ("together", "with"), ("as", "well", "as"), ("and", "also"))
+
+
+def _free_objects(
+    doc: Doc, sent: Span, cue: Cue, end: int, limit: int, ents: Sequence[Ent], parsed: bool
+) -> list[Ent]:
+    """Every firm or country of the clause after the cue (up to `limit`), whatever introduces
+    it; a list phrase's "along with ..." continues it ("added Hikvision and Dahua to the Entity
+    List, along with the firms SenseTime, Megvii and Yitu")."""
+    stop = limit
+    for i in range(end, limit):
+        if doc[i].text in (";", ":") or doc[i].lower_ in ("but", "while", "whereas", "because"):
+            stop = i
+            break
+    spans = [(end, stop)]
+    if cue.until and limit < sent.end:
+        words = [t.lower_ for t in doc[limit : sent.end]]
+        for k in range(min(len(words), 8)):
+            for phrase in _ALONG:
+                if tuple(words[k : k + len(phrase)]) == phrase:
+                    tail = limit + k + len(phrase)
+                    close = next(
+                        (i for i in range(tail, sent.end) if doc[i].text in (";", ":")), sent.end
+                    )
+                    spans.append((tail, close))
+    out: list[Ent] = []
+    for a, b in spans:
+        for e in ents:
+            if e.start < a or e.end > b or e.type not in ("Firm", "Country", "Technology"):
+                continue
+            if e.type == "Country" and (_modifier(doc, e, parsed) or _after_in(doc, e, a)):
+                continue
+            if e.type != "Technology" and e.end < sent.end and doc[e.end].lower_ in _POSSESSIVE:
+                continue
+            out.append(e)
+    return out
+
+
+def _after_in(doc: Doc, e: Ent, boundary: int) -> bool:
+    """Whether a country is introduced as a place ("in the United States", "to China")."""
+    return _preposition_before(doc, boundary, e) in ("in", "to", "from", "across", "within")
 
 
 def _modifier(doc: Doc, e: Ent, parsed: bool) -> bool:
@@ -1079,13 +1155,13 @@ def _hedged(
 ) -> bool:
     """A modal, or a verb of planning or considering, between the subject and the cue."""
     window = _window_tokens(doc, sent, left, start, start)
-    if any(t.lower_ in HEDGE_WORDS for t in window):
+    if any(t.lower_ in HEDGE_WORDS and _hedging(t) for t in window):
         return True
     if parsed:
         verb = _clause_verb(anchor)
         for tok in (verb, *verb.ancestors):
             if any(
-                c.tag_ == "MD" and c.lower_ not in ("will", "can", "'ll", "shall")
+                c.tag_ == "MD" and c.lower_ not in ("will", "can", "'ll", "shall") and _hedging(c)
                 for c in tok.children
             ):
                 return True
@@ -1094,6 +1170,19 @@ def _hedged(
             if tok.dep_ not in ("xcomp", "ccomp", "conj"):
                 break
     return False
+
+
+def _hedging(tok: Token) -> bool:
+    """ "would" hedges a counterfactual ("would have barred", "would be added if"), not reported
+    intent ("said it would remove")."""
+    if tok.lower_ != "would":
+        return True
+    doc = tok.doc
+    nxt = doc[tok.i + 1] if tok.i + 1 < len(doc) else None
+    if nxt is not None and nxt.lower_ == "have":
+        return True
+    sent = tok.sent
+    return any(t.lower_ in ("if", "unless") for t in doc[tok.i : sent.end])
 
 
 def _unique(ents: Iterable[Ent]) -> list[Ent]:
@@ -1398,6 +1487,9 @@ def _descriptive(
             place = _ent_at(ents, k)
             if place is None or place.type != "Country" or place.start != k:
                 continue
+            before = doc[e.start - 1].lower_ if e.start > sent.start else ""
+            if doc[e.end].lower_ == "in" and before not in ("and", ",", "", *_INCLUDE, "as"):
+                continue  # "supplies Vodafone in Germany": where it sells, not where it is from
             follows = doc[place.end] if place.end < sent.end else None
             if (
                 follows is not None
