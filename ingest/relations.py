@@ -70,6 +70,9 @@ class Cue:
     # the right side is every fitting entity of the clause ("barred agencies from buying
     # equipment from Huawei, ZTE and Dahua"), not only the first group
     free: bool = False
+    # a firm bought as a product maker ("bought Huawei equipment", "bought ... from Ericsson")
+    # supplies the buyer; a firm bought outright is an investment ("bought 24% of SQM")
+    products: bool = False
 
 
 def _verb(*stems: str) -> str:
@@ -190,10 +193,17 @@ CUES: tuple[Cue, ...] = (
         preps=("to", "for", "in", "into"),
     ),
     Cue(
+        "money",
+        ("billion|million|crore|trillion|bn|m for|to|into",),
+        (("INVESTS_IN", FWD),),
+        preps=("for", "to", "into"),
+    ),
+    Cue(
         "funded-by",
         (
             "funded|backed|financed|subsidised|subsidized by",
-            "investment|investments|funding from",
+            "investment|investments|funding|loan|loans|grant|grants|subsidy|subsidies|support|"
+            "backing|money from",
         ),
         (("INVESTS_IN", REV),),
     ),
@@ -218,6 +228,7 @@ CUES: tuple[Cue, ...] = (
         ),
         (("SUPPLIES", REV), ("REQUIRES", FWD)),
         preps=("from",),
+        products=True,
     ),
     Cue(
         "produce",
@@ -257,6 +268,15 @@ CUES: tuple[Cue, ...] = (
         (("REQUIRES", FWD), ("SUPPLIES", REV)),
     ),
     Cue(
+        "needed-for",
+        (
+            "needed|required|used|essential|necessary|critical|vital|indispensable for|in|by",
+            "used|needed|required to make|produce|build|manufacture",
+            "input|inputs|ingredient|ingredients to|for|in",
+        ),
+        (("REQUIRES", REV),),
+    ),
+    Cue(
         "headquartered",
         (
             "headquartered|headquarters|based|domiciled|registered|incorporated in",
@@ -277,13 +297,24 @@ CUES: tuple[Cue, ...] = (
     Cue(
         "owns",
         (
-            _verb("own:owns,owned", "acquire:acquires,acquired,acquiring"),
-            _verb("control:controls,controlled"),
+            _verb("own:owns,owned", "control:controls,controlled"),
             "parent of|to",
-            "took|takes|take over",
-            "takeover|acquisition|purchase of",
+            "controlling|majority|largest shareholder|owner|stakeholder of|in",
         ),
         (("SUBSIDIARY_OF", REV), ("INVESTS_IN", FWD)),
+    ),
+    Cue(
+        "acquire",
+        (
+            _verb("acquire:acquires,acquired,acquiring"),
+            "took|takes|take|taking over",
+            "takeover|acquisition|acquisitions|purchase|purchases|bid|bids|buyout|merger"
+            " for|of|with",
+            "hold|holds|held|owns|own|bought|buys|acquired|took|take # % of|in",
+            "stake|stakes|shareholding|holding|interest in|of",
+        ),
+        (("INVESTS_IN", FWD),),
+        preps=("in", "of", "for"),
     ),
     Cue(
         "export-control",
@@ -296,6 +327,7 @@ CUES: tuple[Cue, ...] = (
             "export|exports controls|restrictions|curbs|bans|ban|licensing|licences|licenses|rules"
             " on|over|for",
             "controls|restrictions|curbs|limits on the? export|exports|sale|sales of",
+            "controls|control|restrictions|curbs|limits|licensing on|over",
             "export? licence|license|licences|licenses|licensing|permit|permits requirement|"
             "requirements|requirement|controls|control|regime? for|on|to",
             "export|exports of",
@@ -327,7 +359,7 @@ CUES: tuple[Cue, ...] = (
             _verb("ban:bans,banned,banning", "bar:bars,barred,barring"),
             _verb("prohibit:prohibits,prohibited,prohibiting"),
             f"{_verb('restrict:restricts,restricted,restricting')} trade|business|dealings with",
-            "sanctions|restrictions|measures|ban|bans|embargo|embargoes on|against",
+            "sanctions|measures|ban|bans|embargo|embargoes on|against",
             f"{_verb('list:lists,listed')}",
             _verb("exclude:excludes,excluded,excluding", "remove:removes,removed,removing"),
             _verb("block:blocks,blocked,blocking", "order:orders,ordered,ordering"),
@@ -387,9 +419,11 @@ CUES: tuple[Cue, ...] = (
             f"{_verb('work:works,worked,working')} closely|together? with",
             "signed|sign|signs|concluded|reached an|a? agreement|agreements|pact|memorandum|deal"
             " with",
+            "agreed|agree|agrees|agreeing with",
+            _verb("coordinate:coordinates,coordinated,coordinating") + " with",
             # no partner named after the cue: the coordinated subjects cooperate with each other
             _verb("cooperate:cooperates,cooperated,cooperating", "collaborate:collaborates")
-            + "|collaborated|collaborating|partner|partnered|partnering",
+            + "|collaborated|collaborating|partner|partnered|partnering|agreed|coordinated",
             "joint venture|programme|program|project|statement|declaration|initiative",
         ),
         (("COOPERATES_WITH", FWD),),
@@ -501,7 +535,9 @@ def _matcher(vocab: Vocab) -> Matcher:
             pattern = []
             for part in phrase.split():
                 words, optional = _alternatives(part)
-                spec: dict[str, object] = {"LOWER": {"IN": words}}
+                spec: dict[str, object] = (
+                    {"LIKE_NUM": True} if words == ["#"] else {"LOWER": {"IN": words}}
+                )
                 if optional:
                     spec["OP"] = "?"
                 pattern.append(spec)
@@ -534,6 +570,12 @@ def extract_relations(doc: Doc, ents: Sequence[Ent], *, parsed: bool) -> list[Ex
         for cue, start, end in cues:
             if any(e.start <= start < e.end or e.start < end <= e.end for e in in_sent):
                 continue  # the cue words are part of a name ("Export Control Joint Unit")
+            if (
+                start > sent.start
+                and doc[start - 1].lower_ in _POSS_PRONOUNS
+                and doc[start].lower_ in ("own", "control")
+            ):
+                continue  # "designs its own processors"
             found.extend(_read(doc, sent, cue, start, end, in_sent, parsed, schema))
         found.extend(_special(doc, sent, in_sent, parsed, schema))
         found.extend(_descriptive(doc, sent, in_sent, parsed, schema))
@@ -548,6 +590,7 @@ def extract_relations(doc: Doc, ents: Sequence[Ent], *, parsed: bool) -> list[Ex
     return out
 
 
+_POSS_PRONOUNS = frozenset({"its", "their", "his", "her", "our", "my", "your"})
 _LIST_CUE = Cue("on-list", (), (("RESTRICTS_TRADE_WITH", FWD),))
 
 
@@ -586,7 +629,54 @@ def _read(
     partners = [b for b in right if any(_fits(schema, cue, a, b) for a in left)]
     if cue.symmetric_left and not partners and len(left) > 1:
         pairs = [(a, b) for i, a in enumerate(left) for b in left[i + 1 :]]
+    if cue.products:
+        bought = [(a, b) for a, b in pairs if b.type == "Firm" and not _as_product(doc, b, end)]
+        pairs = [p for p in pairs if p not in bought]
+        yield from _emit(schema, sent, (("INVESTS_IN", FWD),), bought, confidence, negated, hedged)
     yield from _emit(schema, sent, cue.options, pairs, confidence, negated, hedged)
+
+
+PRODUCT_NOUNS = frozenset(
+    [
+        "equipment",
+        "gear",
+        "products",
+        "product",
+        "components",
+        "component",
+        "parts",
+        "chips",
+        "phones",
+        "handsets",
+        "radios",
+        "software",
+        "systems",
+        "tools",
+        "machines",
+        "devices",
+        "cameras",
+        "drones",
+        "batteries",
+        "kit",
+        "hardware",
+        "services",
+        "models",
+        "units",
+    ]
+)
+
+
+def _as_product(doc: Doc, e: Ent, boundary: int) -> bool:
+    """Whether a firm after a buying verb is named as the maker of what is bought ("Huawei
+    equipment", "gear from Ericsson") rather than as what is bought."""
+    if e.end < len(doc) and doc[e.end].lower_ in PRODUCT_NOUNS:
+        return True
+    k = e.end
+    while k < len(doc) and k - e.end < 3 and doc[k].is_alpha and doc[k].is_lower:
+        if doc[k].lower_ in PRODUCT_NOUNS:
+            return True
+        k += 1
+    return _preposition_before(doc, boundary, e) == "from"
 
 
 def _emit(
@@ -784,6 +874,13 @@ GOVERNMENT_HEADS = frozenset(
         "regulations",
         "order",
         "act",
+        "strategy",
+        "mission",
+        "plan",
+        "programme",
+        "program",
+        "initiative",
+        "scheme",
     ]
 )
 
@@ -978,7 +1075,7 @@ def _right(
         if not picked:
             if e.start - end > MAX_GAP:
                 break
-            if _introduced_by_adjunct(doc, end, e, cue_prep):
+            if _introduced_by_adjunct(doc, end, e, cue_prep, cue.preps):
                 # "Huawei supplies ... in Germany": skip a place, keep looking
                 previous_end = e.end
                 continue
@@ -1002,7 +1099,7 @@ def _right(
         ):
             if not (e.type == "Country" and _modifier(doc, e, parsed)):
                 picked.append(e)
-        elif _introduced_by_adjunct(doc, previous_end, e, cue_prep):
+        elif _introduced_by_adjunct(doc, previous_end, e, cue_prep, cue.preps):
             previous_end = e.end
             continue
         else:
@@ -1104,9 +1201,19 @@ def _introduced_by(doc: Doc, boundary: int, e: Ent, preps: tuple[str, ...]) -> b
     return _preposition_before(doc, boundary, e) in preps
 
 
-def _introduced_by_adjunct(doc: Doc, boundary: int, e: Ent, cue_prep: str) -> bool:
+def _introduced_by_adjunct(
+    doc: Doc, boundary: int, e: Ent, cue_prep: str, own: tuple[str, ...] = ()
+) -> bool:
+    """Whether a preposition of place, time or manner introduces the entity (not the cue's own
+    preposition, nor one the cue takes: "holds 70% of ESMC")."""
     prep = _preposition_before(doc, boundary, e)
-    return prep is not None and prep in _ADJUNCT_PREPS and prep != cue_prep and boundary != e.start
+    return (
+        prep is not None
+        and prep in _ADJUNCT_PREPS
+        and prep != cue_prep
+        and prep not in own
+        and boundary != e.start
+    )
 
 
 def _clause_verb(anchor: Token) -> Token:
