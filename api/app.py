@@ -25,7 +25,7 @@ from techgraph import __version__
 from techgraph.graph.errors import Ambiguous, NotFound, TechgraphError
 
 from .deps import drop_store, get_store
-from .routers import cypher, entities, imports, questions, system
+from .routers import cypher, documents, entities, imports, questions, system
 from .schemas import ErrorBody
 from .settings import Settings, get_settings
 
@@ -74,6 +74,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         entities.router,
         questions.router,
         imports.router,
+        documents.router,
         cypher.router,
     ):
         app.include_router(router)

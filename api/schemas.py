@@ -286,6 +286,43 @@ class ImportPublic(BaseModel):
     notes: list[str]
 
 
+class ExtractedEntity(BaseModel):
+    id: str = Field(examples=["firm:huawei"])
+    name: str = Field(examples=["Huawei Technologies Co., Ltd."])
+    type: str = Field(examples=["Firm"])
+    discovered: bool = Field(
+        description="Found by the statistical model, not among the graph's names."
+    )
+    mentions: list[str] = Field(description="How the document writes it.", examples=[["Huawei"]])
+
+
+class ExtractedRelationPublic(BaseModel):
+    source: str = Field(examples=["firm:huawei"])
+    type: str = Field(examples=["HEADQUARTERED_IN"])
+    target: str = Field(examples=["country:CHN"])
+    confidence: float
+    sentence: str
+    start: int = Field(description="Character offset of the sentence in the document's text.")
+    end: int
+    negated: bool = Field(description="The sentence denies it; never written.")
+    hedged: bool = Field(description="Stated as possible, not asserted; written as hedged.")
+    written: bool
+
+
+class DocumentPublic(BaseModel):
+    """What one document gave: `ingested`, or `unchanged` when the same content was already
+    ingested under the same key (nothing was extracted again)."""
+
+    document: NodeRef
+    key: str
+    status: Literal["ingested", "unchanged"]
+    reason: str | None
+    words: int
+    entities: list[ExtractedEntity]
+    relations: list[ExtractedRelationPublic]
+    notes: list[str]
+
+
 class CypherRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 

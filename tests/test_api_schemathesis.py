@@ -23,6 +23,7 @@ from hypothesis import HealthCheck, settings
 
 from techgraph.api.app import create_app
 from techgraph.api.deps import drop_store
+from techgraph.api.routers import documents
 from techgraph.api.settings import Settings
 from techgraph.graph.embedded import EmbeddedStore
 from techgraph.graph.model import FactBatch
@@ -56,6 +57,17 @@ def _close(app: FastAPI) -> None:
     if app.state.cypher is not None:
         app.state.cypher.close()
         app.state.cypher = None
+
+
+@pytest.fixture(scope="module", autouse=True)
+def rules_only_extraction() -> Iterator[None]:
+    """POST /v1/documents extracts with rules only here: fast, and no model needed."""
+    from techgraph.ingest.extract import SpacyExtractor
+
+    original = documents.make_extractor
+    documents.make_extractor = lambda names: SpacyExtractor(names, use_model=False)
+    yield
+    documents.make_extractor = original
 
 
 @pytest.fixture(scope="module")
