@@ -384,6 +384,21 @@ CUES: tuple[Cue, ...] = (
         (("MEMBER_OF", FWD),),
     ),
     Cue(
+        "founded",
+        (
+            _verb("form:forms,formed,forming", "found:founds,founded,founding"),
+            _verb("launch:launches,launched,launching", "create:creates,created,creating"),
+            _verb("establish:establishes,established,establishing", "announce:announced"),
+            "set|sets|setting up",
+        ),
+        (("MEMBER_OF", FWD),),
+    ),
+    Cue(
+        "founded-by",
+        ("formed|founded|launched|created|established|announced|set up|agreed|signed by",),
+        (("MEMBER_OF", REV),),
+    ),
+    Cue(
         "groups",
         (
             "groups|grouped|comprises|comprised|includes|included|unites|gathers",
@@ -579,6 +594,7 @@ def extract_relations(doc: Doc, ents: Sequence[Ent], *, parsed: bool) -> list[Ex
             found.extend(_read(doc, sent, cue, start, end, in_sent, parsed, schema))
         found.extend(_special(doc, sent, in_sent, parsed, schema))
         found.extend(_descriptive(doc, sent, in_sent, parsed, schema))
+        found.extend(_memberships(doc, sent, in_sent, parsed, schema))
         for rel in found:
             a, b = rel.source, rel.target
             if rel.type == "COOPERATES_WITH":
@@ -1614,3 +1630,104 @@ def _descriptive(
             yield from _emit(
                 schema, sent, hq, [(g, place) for g in group], CONF_WINDOW, False, False
             )
+
+
+# -- memberships written as lists: "the Group of Seven (Canada, France, ...)" --------------------
+
+_MEMBER_NOUNS = frozenset(
+    [
+        "member",
+        "members",
+        "participant",
+        "participants",
+        "signatory",
+        "signatories",
+        "state",
+        "states",
+        "country",
+        "countries",
+        "partner",
+        "partners",
+    ]
+)
+_LIST_OPENERS = frozenset({"(", "of", "between", "comprising", "including", ":", "\u2014"})
+
+
+def _countries_from(doc: Doc, ents: Sequence[Ent], k: int, end: int) -> list[Ent]:
+    """The coordinated countries starting at token k ("Canada, France, ... and the US")."""
+    while k < end and doc[k].lower_ in ("the", "a"):
+        k += 1
+    first = _ent_at(ents, k)
+    if first is None or first.type != "Country" or first.start != k:
+        return []
+    group = [first]
+    for e in ents:
+        if e.start < group[-1].end:
+            continue
+        between = doc[group[-1].end : e.start]
+        if e.type == "Country" and all(t.lower_ in (",", "and", "the", "&") for t in between):
+            group.append(e)
+        else:
+            break
+    return group
+
+
+def _memberships(
+    doc: Doc, sent: Span, ents: Sequence[Ent], parsed: bool, schema: Schema
+) -> Iterator[ExtractedRelation]:
+    """MEMBER_OF from an alliance followed by the list of its members, and from "a participating
+    state" / "participating states, including ..." next to an alliance."""
+    member = (("MEMBER_OF", FWD),)
+    alliances = [e for e in ents if e.type == "Alliance"]
+    for a in alliances:
+        k = a.end
+        while k < sent.end and k - a.end <= 3 and doc[k].lower_ not in _LIST_OPENERS:
+            if not (doc[k].is_lower or doc[k].lower_ in ("'s",)) or _ent_at(ents, k):
+                break
+            k += 1
+        if k < sent.end and doc[k].lower_ in _LIST_OPENERS:
+            group = _countries_from(doc, ents, k + 1, sent.end)
+            if len(group) >= 2:
+                yield from _emit(
+                    schema, sent, member, [(c, a) for c in group], CONF_WINDOW, False, False
+                )
+    if not alliances:
+        return
+    for tok in sent:
+        if tok.lower_ not in _MEMBER_NOUNS or _ent_at(ents, tok.i) is not None:
+            continue
+        prev = doc[tok.i - 1].lower_ if tok.i > sent.start else ""
+        if tok.lower_ in ("state", "states", "country", "countries") and prev not in (
+            "participating",
+            "member",
+            "founding",
+        ):
+            continue
+        alliance = min(alliances, key=lambda e: abs(e.start - tok.i))
+        countries: list[Ent] = []
+        # "Russia, a participating state,"
+        j = tok.i - 1
+        while j > sent.start and doc[j].is_lower and doc[j].lower_ not in ("and", "or"):
+            j -= 1
+        if doc[j].text == "," and j > sent.start:
+            before = next((e for e in ents if e.end == j), None)
+            if before is not None and before.type == "Country":
+                countries.append(before)
+        # "participating states, including India, ... and Russia"
+        k = tok.i + 1
+        if k < sent.end and doc[k].text == ",":
+            k += 1
+        if k < sent.end and doc[k].lower_ in ("including", "such", "like", ":"):
+            k += 2 if doc[k].lower_ == "such" else 1
+            countries += [
+                e
+                for e in ents
+                if e.start >= k
+                and e.type == "Country"
+                and not _modifier(doc, e, parsed)
+                and not any(t.text in (";",) for t in doc[k : e.start])
+            ]
+        negated = any(t.lower_ in NEG_WORDS for t in doc[max(sent.start, tok.i - 4) : tok.i])
+        yield from _emit(
+            schema, sent, member, [(c, alliance) for c in countries], CONF_WINDOW, negated, False
+        )
