@@ -1,16 +1,18 @@
 // Benchmark baseline (benchmarks/run.py): merge ONE relationship per statement, the
-// row-at-a-time way that the batched merge_relationships.cypher replaces. Same semantics as that
-// file (scalars overwrite, provenance accumulates, best confidence kept), without the UNWIND.
+// row-at-a-time way that the batched merge_relationships.cypher replaces. The statement is that
+// file's without its UNWIND (run.py warns when the two drift apart): same semantics, one row.
 WITH $row AS row
 MATCH (a:Entity {id: row.source})
+USING INDEX a:Entity(id)
 MATCH (b:Entity {id: row.target})
+USING INDEX b:Entity(id)
 MERGE (a)-[r:{{type}}]->(b)
 SET r += row.props
-SET r.confidence = CASE
-      WHEN row.confidence IS NULL THEN r.confidence
-      WHEN r.confidence IS NULL OR row.confidence > r.confidence THEN row.confidence
-      ELSE r.confidence END
 WITH r, [p IN row.provenance WHERE NOT p.key IN coalesce(r.provenance_keys, [])] AS fresh
 SET r.provenance_keys = coalesce(r.provenance_keys, []) + [p IN fresh | p.key],
-    r.provenance = coalesce(r.provenance, []) + [p IN fresh | p.json]
+    r.provenance = coalesce(r.provenance, []) + [p IN fresh | p.json],
+    r.provenance_sources = coalesce(r.provenance_sources, []) + [p IN fresh | p.source],
+    r.provenance_confidences = coalesce(r.provenance_confidences, []) + [p IN fresh | p.confidence]
+SET r.confidence = reduce(best = null, c IN r.provenance_confidences |
+                          CASE WHEN best IS NULL OR c > best THEN c ELSE best END)
 RETURN count(r) AS written
