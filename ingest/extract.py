@@ -20,7 +20,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
 
 from rapidfuzz import fuzz, process
-from spacy.tokens import Doc, Span
+from spacy.tokens import Doc, Span, Token
 
 from techgraph.graph.resolve import LEGAL_SUFFIXES, Resolver, normalize
 from techgraph.graph.store import GraphStore
@@ -107,6 +107,13 @@ NON_FIRM_WORDS = frozenset(
         "alliance",
         "coalition",
         "forum",
+        "user",
+        "users",
+        "status",
+        "licence",
+        "license",
+        "treasury",
+        "secretary",
     ]
 )
 # Words that end a firm's name rather than extend it ("Huawei chairman", "Samsung said").
@@ -253,10 +260,45 @@ class SpacyExtractor:
         ]
         if self.pipeline.has_model:
             cands = self._add_ner(doc, cands)
+            cands = self._discover_in_context(doc, cands)
             cands = self._repeat_discovered(doc, cands)
         else:
             cands = self._drop_extended_names(doc, cands)
         return self._abbreviations(doc, cands)
+
+    def _discover_in_context(self, doc: Doc, cands: list[_Cand]) -> list[_Cand]:
+        """Names the small NER model misses or mislabels ("Megvii" as a place, "Bosch" as a
+        person) are firms where the sentence says so: listed with known firms ("SenseTime,
+        Megvii, Yitu and iFlytek"), after a firm noun ("the Finnish start-up IQM Quantum
+        Computers", "developers such as DeepSeek"), before a firm description ("Gotion High-Tech,
+        a Chinese battery maker") or an origin ("Syrah Resources of Australia")."""
+        taken = {i for c in cands for i in range(c.start, c.end)}
+        firm_at = {i: c for c in cands if c.type == "Firm" for i in range(c.start, c.end)}
+        country_at = {i for c in cands if c.type == "Country" for i in range(c.start, c.end)}
+        out = list(cands)
+        for start, end in _proper_runs(doc, taken):
+            if _in_heading(doc, doc[start:end]) or (start - 1) in taken or end in taken:
+                continue  # a heading, or more words of a name already found
+            if not (
+                _listed_with_firm(doc, start, end, firm_at)
+                or _after_firm_noun(doc, start)
+                or _before_description(doc, end)
+                or _before_origin(doc, end, country_at)
+            ):
+                continue
+            span = doc[start:end]
+            found = self.resolve_org_name(span.text)
+            if found is None or (found.discovered and not _firm_like(span, acronyms=True)):
+                continue
+            cand = _Cand(
+                start, end, found.id, found.type, found.discovered, found.confidence, found.name
+            )
+            out.append(cand)
+            taken.update(range(start, end))
+            if cand.type == "Firm":
+                for i in range(start, end):
+                    firm_at[i] = cand
+        return sorted(out, key=lambda c: c.start)
 
     def _repeat_discovered(self, doc: Doc, cands: list[_Cand]) -> list[_Cand]:
         """A discovered name stands for the same firm wherever the document repeats it, even where
@@ -312,6 +354,14 @@ class SpacyExtractor:
             span = _trim(ent)
             if span is None or _in_heading(doc, span):
                 continue  # nothing left, or a Markdown heading (title case misleads the NER)
+            if (
+                span.end < len(doc)
+                and doc[span.end].lower_ in _FIRM_NOUNS
+                and doc[span.end].is_lower
+                and span.start > 0
+                and doc[span.start - 1].lower_ in ("a", "an")
+            ):
+                continue  # "a Hefei company": a place describing a firm
             inner = {
                 id(by_token[i]): by_token[i] for i in range(span.start, span.end) if i in by_token
             }
@@ -388,7 +438,8 @@ class SpacyExtractor:
                 ):
                     return None  # "ASML Holding N.V. of Veldhoven" is ASML, in Veldhoven
         found = self.resolve_org_name(text)
-        if found is None or (found.discovered and not _firm_like(span)):
+        context = _after_firm_noun(span.doc, span.start) or _before_description(span.doc, span.end)
+        if found is None or (found.discovered and not _firm_like(span, acronyms=context)):
             return None
         return _Cand(
             span.start,
@@ -505,6 +556,130 @@ def _trim(ent: Span) -> Span | None:
     return doc[start:end]
 
 
+_NAME_GLUE = frozenset({"&", "-", "of", "for", "at", "the", "and"})
+_FIRM_NOUNS = frozenset(
+    [
+        "firm",
+        "firms",
+        "company",
+        "companies",
+        "maker",
+        "makers",
+        "producer",
+        "producers",
+        "manufacturer",
+        "manufacturers",
+        "designer",
+        "designers",
+        "developer",
+        "developers",
+        "supplier",
+        "suppliers",
+        "vendor",
+        "vendors",
+        "chipmaker",
+        "chipmakers",
+        "carrier",
+        "carriers",
+        "operator",
+        "operators",
+        "group",
+        "refiner",
+        "refiners",
+        "institute",
+        "centre",
+        "center",
+        "laboratory",
+        "subsidiary",
+        "start-up",
+        "startup",
+        "up",
+        "shareholder",
+        "partner",
+        "rival",
+        "rivals",
+    ]
+)
+
+
+def _proper_runs(doc: Doc, taken: set[int]) -> Iterator[tuple[int, int]]:
+    """Maximal runs of capitalised words that no mention covers ("Tokyo Ohka Kogyo", "Moore
+    Threads", "Hefei National Laboratory for Physical Sciences at the Microscale")."""
+    i = 0
+    n = len(doc)
+    while i < n:
+        tok = doc[i]
+        if i in taken or not _capitalised(tok) or (tok.is_sent_start and tok.is_stop):
+            i += 1
+            continue
+        j = i + 1
+        while j < n and j not in taken:
+            if _capitalised(doc[j]):
+                j += 1
+                continue
+            # glue words continue a name only when a capitalised word follows
+            k = j
+            while k < n and k not in taken and doc[k].lower_ in _NAME_GLUE and k - j < 2:
+                k += 1
+            if k > j and k < n and k not in taken and _capitalised(doc[k]):
+                if doc[j].lower_ == "and" and doc[k - 1].lower_ == "and":
+                    break  # "Megvii, Yitu and iFlytek" is a list, not one name
+                j = k
+                continue
+            break
+        yield i, j
+        i = j
+
+
+def _capitalised(tok: Token) -> bool:
+    text = tok.text
+    return (
+        any(c.isupper() for c in text)
+        and any(c.isalpha() for c in text)
+        and not tok.is_punct
+        and tok.pos_ in ("PROPN", "NOUN", "ADJ", "X", "")
+    )
+
+
+def _listed_with_firm(doc: Doc, start: int, end: int, firm_at: dict[int, _Cand]) -> bool:
+    for step, edge in ((-1, start - 1), (1, end)):
+        k = edge
+        seps = 0
+        while 0 <= k < len(doc) and doc[k].text in (",", "and", "or") and seps < 2:
+            k += step
+            seps += 1
+        if seps and 0 <= k < len(doc) and k in firm_at:
+            return True
+    return False
+
+
+def _after_firm_noun(doc: Doc, start: int) -> bool:
+    k = start - 1
+    if k >= 1 and doc[k].lower_ == "as" and doc[k - 1].lower_ == "such":
+        k -= 2
+    elif k >= 0 and doc[k].lower_ in ("including", "like"):
+        k -= 1
+    return k >= 0 and doc[k].lower_ in _FIRM_NOUNS and doc[k].is_lower
+
+
+def _before_description(doc: Doc, end: int) -> bool:
+    if end >= len(doc) or doc[end].text != ",":
+        return False
+    words = [t for t in doc[end + 1 : end + 9]]
+    if not words or words[0].lower_ not in ("a", "an", "another", "the", "one"):
+        return False
+    for t in words[1:]:
+        if t.lower_ in _FIRM_NOUNS and t.is_lower:
+            return True
+        if t.text in (",", ";", ".") or t.pos_ == "VERB":
+            return False
+    return False
+
+
+def _before_origin(doc: Doc, end: int, country_at: set[int]) -> bool:
+    return end + 1 < len(doc) and doc[end].lower_ == "of" and end + 1 in country_at
+
+
 def _in_heading(doc: Doc, span: Span) -> bool:
     """Whether the span is on a Markdown heading line ("# The Global Race for Chip Subsidies")."""
     line_start = doc.text.rfind("\n", 0, span.start_char) + 1
@@ -515,7 +690,7 @@ def _strip_det(text: str) -> str:
     return re.sub(r"^(?:the|The)\s+", "", text).strip()
 
 
-def _firm_like(span: Span) -> bool:
+def _firm_like(span: Span, acronyms: bool = False) -> bool:
     """Could this ORG span be a firm? Not an institution or a law ("Congress", "the Entity
     List"), not an undefined short acronym (NER reads "EUV", "DRAM" as ORG), not lower case."""
     words = [t for t in span if t.is_alpha]
@@ -523,7 +698,7 @@ def _firm_like(span: Span) -> bool:
         return False
     if any(t.lower_ in NON_FIRM_WORDS for t in words):
         return False
-    if len(span) == 1 and span.text.isupper() and len(span.text) <= 5:
+    if len(span) == 1 and span.text.isupper() and len(span.text) <= 5 and not acronyms:
         return False
     return not span.text.islower()
 
