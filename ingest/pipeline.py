@@ -53,6 +53,8 @@ from .model import ExtractedRelation, Extraction, Extractor, Mention
 # Documents per extract_many call: large enough for nlp.pipe to batch well, small enough that a
 # chunk's texts and extractions stay a small part of memory.
 CHUNK_DOCUMENTS = 16
+# ... or fewer, once their texts add up to this many characters (a few large documents).
+CHUNK_CHARS = 2_000_000
 # Confidence ceilings (docs/extraction.md: discovered entities and hedged relations carry a
 # lower confidence). Ceilings rather than factors, so that an extractor that already lowered
 # them is not lowered twice.
@@ -111,6 +113,33 @@ class BuiltBatch:
     written: dict[RelKey, Relationship]
     statement_keys: dict[int, RelKey]
     notes: list[str]
+
+
+@dataclass(frozen=True)
+class KnownNode:
+    """What the pipeline needs of a node the graph holds: the name to keep, and whether it was
+    itself discovered (then it keeps collecting evidence and can be forgotten)."""
+
+    name: str
+    discovered: bool
+
+    @classmethod
+    def of(cls, node: Node) -> KnownNode:
+        return cls(node.name, node.props.get("discovered") is True)
+
+
+@dataclass
+class RelState:
+    """What the pipeline needs of a relationship the graph holds: its `hedged` property and the
+    sources of its evidence (to tell this document's own earlier statements from others')."""
+
+    hedged: bool | None
+    sources: set[str]
+
+    @classmethod
+    def of(cls, rel: Relationship) -> RelState:
+        hedged = rel.props.get("hedged")
+        return cls(hedged if isinstance(hedged, bool) else None, {p.source for p in rel.provenance})
 
 
 def document_id(key: str) -> str:
@@ -186,15 +215,26 @@ class IngestPipeline:
         self.force = force
         self.clock = clock
         self._seen: set[str] = set()
+        # What this run has learnt of the graph, kept up to date with its own writes, so that
+        # each node and each (node, relationship type) is read once per run and not once per
+        # chunk: hub nodes (country:CHN) and oft-repeated facts carry evidence from every
+        # document, and reading it all back for every chunk would grow with the corpus.
+        self._nodes: dict[str, KnownNode | None] = {}
+        self._rels: dict[RelKey, RelState] = {}
+        self._expanded: set[tuple[str, str]] = set()
 
     def ingest(self, items: Iterable[Read]) -> Iterator[DocumentResult]:
         """One result per input, in input order, as each chunk is written."""
         chunk: list[Read] = []
+        documents = chars = 0
         for item in items:
             chunk.append(item)
-            if sum(isinstance(i, Document) for i in chunk) >= self.chunk_size:
+            if isinstance(item, Document):
+                documents += 1
+                chars += len(item.text)
+            if documents >= self.chunk_size or chars >= CHUNK_CHARS:
                 yield from self._chunk(chunk)
-                chunk = []
+                chunk, documents, chars = [], 0, 0
         if chunk:
             yield from self._chunk(chunk)
 
@@ -202,7 +242,7 @@ class IngestPipeline:
 
     def _chunk(self, items: Sequence[Read]) -> Iterator[DocumentResult]:
         results: list[DocumentResult] = []
-        todo: list[tuple[DocumentResult, Document]] = []
+        todo: list[tuple[DocumentResult, Document, bool]] = []
         docs = [i for i in items if isinstance(i, Document)]
         stored = self.store.get_nodes([document_id(d.key) for d in docs]) if docs else {}
         for item in items:
@@ -230,35 +270,37 @@ class IngestPipeline:
             ):
                 result.reason = "same content as when it was ingested"
             else:
-                todo.append((result, item))
+                todo.append((result, item, previous is not None))
             self._seen.add(doc_id)
         if todo:
             self._extract_and_write(todo)
         yield from results
 
-    def _extract_and_write(self, todo: Sequence[tuple[DocumentResult, Document]]) -> None:
-        extractions = self._extract([doc.text for _, doc in todo])
-        ready: list[tuple[DocumentResult, Document, Extraction]] = []
-        for (result, doc), extraction in zip(todo, extractions, strict=True):
+    def _extract_and_write(self, todo: Sequence[tuple[DocumentResult, Document, bool]]) -> None:
+        """Extract the chunk's new and changed documents, then write each in its own batch
+        (`existed`: the graph held an earlier version, whose facts the write replaces)."""
+        extractions = self._extract([doc.text for _, doc, _ in todo])
+        ready: list[tuple[DocumentResult, Document, Extraction, bool]] = []
+        for (result, doc, existed), extraction in zip(todo, extractions, strict=True):
             if isinstance(extraction, str):
                 result.status = Status.FAILED
                 result.reason = extraction
             else:
                 result.extraction = extraction
-                ready.append((result, doc, extraction))
+                ready.append((result, doc, extraction, existed))
         if not ready:
             return
         ids: set[str] = set()
         candidates: set[RelKey] = set()
-        for _, _, extraction in ready:
+        for _, _, extraction, _ in ready:
             ids.update(m.id for m in extraction.mentions)
             for r in extraction.relations:
                 ids.update((r.source, r.target))
                 if not r.negated:
                     candidates.add((r.source, r.type, r.target))
-        nodes = self.store.get_nodes(sorted(ids)) if ids else {}
-        stored_rels = self._stored_relations(candidates)
-        for result, doc, extraction in ready:
+        self._learn_nodes(ids)
+        self._learn_relations(candidates)
+        for result, doc, extraction, existed in ready:
             doc_id = result.doc_id
             assert doc_id is not None
             built = build_batch(
@@ -266,8 +308,8 @@ class IngestPipeline:
                 doc_id,
                 extraction,
                 self.extractor,
-                nodes,
-                stored_rels,
+                self._nodes,
+                self._rels,
                 self.store,
                 ingested_at=self.clock(),
             )
@@ -284,7 +326,54 @@ class IngestPipeline:
             result.written = built.written
             result.statement_keys = built.statement_keys
             result.notes = built.notes
-            _update_overlay(nodes, stored_rels, built, doc_id)
+            self._remember(built, doc_id, existed)
+
+    def _learn_nodes(self, ids: set[str]) -> None:
+        unknown = sorted(i for i in ids if i not in self._nodes)
+        if not unknown:
+            return
+        found = self.store.get_nodes(unknown)
+        for node_id in unknown:
+            node = found.get(node_id)
+            self._nodes[node_id] = KnownNode.of(node) if node is not None else None
+
+    def _learn_relations(self, keys: set[RelKey]) -> None:
+        """Read the relationships the graph holds around the candidate facts (both directions
+        of the symmetric ones): what the hedge and direction rules need."""
+        schema = self.store.schema
+        wanted = {
+            (origin, rtype)
+            for source, rtype, target in keys
+            if rtype in schema.relationship_types
+            for origin in ((source, target) if rtype in SYMMETRIC else (source,))
+        } - self._expanded
+        if not wanted:
+            return
+        origins = sorted({o for o, _ in wanted})
+        types = sorted({t for _, t in wanted})
+        rows = self.store.expand(origins, [Step(t, Direction.OUT) for t in types])
+        for _, neighbour in rows:
+            rel = neighbour.relationship
+            self._rels.setdefault(rel.key, RelState.of(rel))
+        self._expanded.update((o, t) for o in origins for t in types)
+
+    def _remember(self, built: BuiltBatch, doc_id: str, existed: bool) -> None:
+        """After a write, what later documents of the run must see of it."""
+        for node in built.batch.nodes:
+            if node.id != doc_id:
+                self._nodes[node.id] = KnownNode(node.name, node.props.get("discovered") is True)
+        if existed:  # the write forgot the earlier version's evidence
+            for key, state in list(self._rels.items()):
+                if doc_id in state.sources:
+                    state.sources.discard(doc_id)
+                    if not state.sources:
+                        del self._rels[key]
+        for key, rel in built.written.items():
+            state = self._rels.setdefault(key, RelState(None, set()))
+            state.sources.add(doc_id)
+            hedged = rel.props.get("hedged")
+            if isinstance(hedged, bool):
+                state.hedged = hedged
 
     def _extract(self, texts: list[str]) -> list[Extraction | str]:
         """Extractions in order; a text the extractor fails on becomes its reason (a str).
@@ -314,25 +403,6 @@ class IngestPipeline:
         except Exception as exc:  # an extractor bug on one text must not stop the others
             return f"extraction failed ({type(exc).__name__}: {exc})"
 
-    def _stored_relations(self, keys: set[RelKey]) -> dict[RelKey, Relationship]:
-        """The relationships the graph already holds among the candidate facts, both directions
-        of the symmetric ones: what the hedge and direction rules need (one read per chunk)."""
-        if not keys:
-            return {}
-        schema = self.store.schema
-        types = sorted({t for _, t, _ in keys if t in schema.relationship_types})
-        if not types:
-            return {}
-        origins = {s for s, _, _ in keys} | {t for _, ty, t in keys if ty in SYMMETRIC}
-        wanted = keys | {(t, ty, s) for s, ty, t in keys if ty in SYMMETRIC}
-        found: dict[RelKey, Relationship] = {}
-        rows = self.store.expand(sorted(origins), [Step(t, Direction.OUT) for t in types])
-        for _, neighbour in rows:
-            rel = neighbour.relationship
-            if rel.key in wanted:
-                found[rel.key] = rel
-        return found
-
 
 # -- building one document's batch --------------------------------------------------------------
 
@@ -342,16 +412,16 @@ def build_batch(
     doc_id: str,
     extraction: Extraction,
     extractor: Extractor,
-    nodes: Mapping[str, Node],
-    stored_rels: Mapping[RelKey, Relationship],
+    nodes: Mapping[str, KnownNode | None],
+    stored_rels: Mapping[RelKey, RelState],
     store: GraphStore,
     *,
     ingested_at: str,
 ) -> BuiltBatch:
     """The facts of one document (see the module docstring for the rules).
 
-    `nodes` are the graph's nodes among the ids the extraction names; `stored_rels` the graph's
-    relationships among its candidate facts. Nothing is written here.
+    `nodes` says what the graph holds of the ids the extraction names (None: nothing);
+    `stored_rels` what it holds of the candidate facts (absent: nothing). Nothing is written.
     """
     schema = store.schema
     name, version = extractor.name, extractor.version
@@ -387,9 +457,7 @@ def build_batch(
         first = min(mentions, key=lambda m: m.start)
         stored = nodes.get(entity_id)
         is_discovered = (
-            bool(stored.props.get("discovered"))
-            if stored is not None
-            else any(m.discovered for m in mentions)
+            stored.discovered if stored is not None else any(m.discovered for m in mentions)
         )
         confidence = max(m.confidence for m in mentions)
         if is_discovered:
@@ -464,7 +532,7 @@ def build_batch(
     return BuiltBatch(batch, names, discovered, written, statement_keys, notes)
 
 
-def _oriented(key: RelKey, stored_rels: Mapping[RelKey, Relationship]) -> RelKey:
+def _oriented(key: RelKey, stored_rels: Mapping[RelKey, RelState]) -> RelKey:
     """The key a fact is written under: a symmetric one in the direction the graph has."""
     source, rtype, target = key
     if rtype not in SYMMETRIC:
@@ -477,34 +545,9 @@ def _oriented(key: RelKey, stored_rels: Mapping[RelKey, Relationship]) -> RelKey
     return (min(source, target), rtype, max(source, target))
 
 
-def _assertion_elsewhere(rel: Relationship | None, doc_id: str) -> str | None:
+def _assertion_elsewhere(state: RelState | None, doc_id: str) -> str | None:
     """How the graph holds a fact apart from this document's own earlier version (which the
     write forgets): None (not at all), "hedged" or "asserted"."""
-    if rel is None or not any(p.source != doc_id for p in rel.provenance):
+    if state is None or not state.sources - {doc_id}:
         return None
-    return "hedged" if rel.props.get("hedged") is True else "asserted"
-
-
-def _update_overlay(
-    nodes: dict[str, Node],
-    stored_rels: dict[RelKey, Relationship],
-    built: BuiltBatch,
-    doc_id: str,
-) -> None:
-    """After a write, what the chunk's later documents must see of it (the look-ups were made
-    once, before the chunk's first write)."""
-    for node in built.batch.nodes:
-        if node.id != doc_id and node.id not in nodes:
-            nodes[node.id] = node
-    for key, rel in list(stored_rels.items()):
-        kept = tuple(p for p in rel.provenance if p.source != doc_id)
-        if kept:
-            stored_rels[key] = Relationship(*key, rel.props, kept)
-        else:
-            del stored_rels[key]
-    for key, rel in built.written.items():
-        old = stored_rels.get(key)
-        props = {**(old.props if old else {}), **rel.props}
-        stored_rels[key] = Relationship(
-            *key, props, (*(old.provenance if old else ()), *rel.provenance)
-        )
+    return "hedged" if state.hedged is True else "asserted"

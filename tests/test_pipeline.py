@@ -19,6 +19,7 @@ import pytest
 from techgraph.graph.embedded import EmbeddedStore
 from techgraph.graph.model import FactBatch, Node, Provenance, Relationship, WriteSummary
 from techgraph.graph.store import Direction, GraphStore
+from techgraph.ingest import pipeline
 from techgraph.ingest.documents import Document, DocumentError, Skipped
 from techgraph.ingest.model import ExtractedRelation, Extraction, Mention
 from techgraph.ingest.pipeline import (
@@ -489,6 +490,82 @@ def test_facts_the_schema_forbids_are_left_out_with_a_note(graph: GraphStore) ->
 def test_a_document_id_given_twice_is_ingested_once(graph: GraphStore) -> None:
     results = ingest(graph, doc("Huawei supplies ASML.", "/a.md"), doc("ASML.", "/a.md"))
     assert [r.status for r in results] == [Status.INGESTED, Status.UNCHANGED]
+
+
+def test_a_document_replaced_in_the_run_is_seen_by_the_next(graph: GraphStore) -> None:
+    ingest(graph, doc("Huawei supplies China Mobile.", "/a.md"))
+    # One run: /a.md no longer states the fact, then /b.md only hedges it. /b.md must see that
+    # the graph no longer asserts it (the run's cache follows its own writes).
+    ingest(
+        graph,
+        doc("China Mobile is a customer.", "/a.md"),
+        doc("Huawei may supply China Mobile.", "/b.md"),
+    )
+    edge = rel(graph, "firm:huawei", "SUPPLIES", "firm:china-mobile")
+    assert edge is not None and edge.props == {"hedged": True}
+    assert [p.source for p in edge.provenance] == [document_id("/b.md")]
+
+
+def test_the_graph_is_read_once_per_run_not_once_per_chunk(
+    graph: GraphStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    calls = {"expand": 0, "get_nodes": 0}
+    for name in calls:
+        original = getattr(graph, name)
+
+        def spy(*args: Any, _original: Any = original, _name: str = name, **kw: Any) -> Any:
+            calls[_name] += 1
+            return _original(*args, **kw)
+
+        monkeypatch.setattr(graph, name, spy)
+    docs = [doc(f"Huawei supplies China Mobile ({i}).", f"/d{i}.md") for i in range(6)]
+    results = ingest(graph, *docs, chunk_size=2)
+    assert all(r.status is Status.INGESTED for r in results)
+    assert calls["expand"] == 1  # the facts around Huawei, read for the first chunk only
+    assert calls["get_nodes"] == 3 + 1  # each chunk's document ids, the entities once
+    edge = rel(graph, "firm:huawei", "SUPPLIES", "firm:china-mobile")
+    assert edge is not None and len(edge.provenance) == 6
+
+
+def test_long_texts_are_extracted_in_segments_with_true_offsets(
+    graph: GraphStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(pipeline, "SEGMENT_CHARS", 60)
+    paragraphs = [
+        "Huawei supplies China Mobile.",
+        "ASML produces EUV lithography, as everyone knows.",
+        "Zhongxing Microwave supplies Huawei.",
+    ]
+    text = "\n\n".join(paragraphs)
+    extractor = double(graph, discovered={"Zhongxing Microwave": "firm:zhongxing"})
+    [result] = ingest(graph, doc(text), extractor=extractor)
+    assert extractor.texts == 3  # one segment per paragraph
+    assert result.extraction is not None
+    for m in result.extraction.mentions:
+        assert text[m.start : m.end] == m.text
+    edge = rel(graph, "firm:zhongxing", "SUPPLIES", "firm:huawei")
+    assert edge is not None
+    p = edge.provenance[0]
+    assert p.start is not None and p.end is not None
+    assert text[p.start : p.end] == "Zhongxing Microwave supplies Huawei."
+
+
+def test_segments_cover_the_text() -> None:
+    text = "a" * 50 + "\n\n" + "b. " * 30 + "c" * 200
+    parts = pipeline.segments(text, limit=64)
+    assert "".join(piece for _, piece in parts) == text
+    assert all(len(piece) <= 64 for _, piece in parts)
+    assert all(text[o : o + len(piece)] == piece for o, piece in parts)
+    assert parts[0][1] == "a" * 50 + "\n\n"  # cut at the paragraph break
+    assert pipeline.segments("short", limit=64) == [(0, "short")]
+
+
+def test_chunks_also_close_on_size(graph: GraphStore, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(pipeline, "CHUNK_CHARS", 50)
+    extractor = double(graph)
+    docs = [doc("Huawei supplies China Mobile, and more words." * 2, f"/d{i}.md") for i in range(3)]
+    ingest(graph, *docs, extractor=extractor)
+    assert extractor.calls == 3  # one document per chunk: each is over 50 characters
 
 
 # -- the real extractor ----------------------------------------------------------------------------
