@@ -87,7 +87,9 @@ class _Handler(BaseHTTPRequestHandler):
 
     def do_GET(self) -> None:
         path = self.path.split("?", 1)[0].split("#", 1)[0]
-        host = self.headers.get("Host") or f"localhost:{self.server.server_address[1]}"
+        address = self.server.server_address
+        port = address[1] if isinstance(address, tuple) else 8001
+        host = self.headers.get("Host") or f"localhost:{port}"
         body: str | None
         content_type = "text/plain; charset=utf-8"
         if path in ("/", GUIDE_PATH):
