@@ -8,6 +8,7 @@ import hashlib
 import re
 import urllib.request
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -338,3 +339,27 @@ def test_documents_mentioning_an_entity_with_sentence_and_stated_facts(
     assert (
         run_exploration(reference_server, exploration("documents_mentioning"), entity="ASML") == []
     )
+
+
+# -- the `techgraph browser` commands --------------------------------------------------------------
+
+
+def test_browser_commands_hand_out_the_shipped_files(tmp_path: Path) -> None:
+    from techgraph.api.cli import cli
+    from techgraph.api.cli_viz import browser_group
+
+    from .test_cli import one_error_line, run
+
+    if "browser" not in cli.commands:  # until api/cli.py registers it
+        cli.add_command(browser_group)
+    code, out, _ = run("browser", "style")
+    assert code == 0 and out == style_sheet()
+    code, out, _ = run("browser", "explorations")
+    assert code == 0 and all(name in out for name in EXPECTED) and "$threshold = 0.5" in out
+    code, out, _ = run("browser", "explorations", "chokepoints.cypher")
+    assert code == 0 and out == exploration("chokepoints").text
+    code, _, err = run("browser", "explorations", "nope")
+    assert code == 1 and "no exploration called 'nope'" in one_error_line(err)
+    target = tmp_path / "guide.html"
+    code, out, _ = run("browser", "guide", "--write", str(target))
+    assert code == 0 and target.read_text(encoding="utf-8") == render_guide()
