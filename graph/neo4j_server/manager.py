@@ -554,6 +554,8 @@ dbms.security.procedures.unrestricted=apoc.*
 
 db.tx_log.rotation.retention_policy=2 days 2G
 dbms.usage_report.enabled=false
+# Browser on this machine has no network: no telemetry (and no banner asking for it).
+client.allow_telemetry=false
 
 # Bolt's Netty shutdown waits out a 5 s quiet period twice; 1 s makes `stop` take ~2 s, not ~11.
 internal.dbms.bolt.netty_server_shutdown_quiet_period=1
