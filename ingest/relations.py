@@ -591,6 +591,12 @@ def extract_relations(doc: Doc, ents: Sequence[Ent], *, parsed: bool) -> list[Ex
                 and doc[start].lower_ in ("own", "control")
             ):
                 continue  # "designs its own processors"
+            if (
+                cue.name in ("buy", "supply")
+                and start > sent.start
+                and doc[start - 1].lower_ == "from"
+            ):
+                continue  # "barred agencies from buying ...": what is forbidden, not done
             found.extend(_read(doc, sent, cue, start, end, in_sent, parsed, schema))
         found.extend(_special(doc, sent, in_sent, parsed, schema))
         found.extend(_descriptive(doc, sent, in_sent, parsed, schema))
@@ -646,7 +652,8 @@ def _read(
     if cue.symmetric_left and not partners and len(left) > 1:
         pairs = [(a, b) for i, a in enumerate(left) for b in left[i + 1 :]]
     if cue.products:
-        bought = [(a, b) for a, b in pairs if b.type == "Firm" and not _as_product(doc, b, end)]
+        as_product = any(_as_product(doc, b, end) for b in right)
+        bought = [(a, b) for a, b in pairs if b.type == "Firm" and not as_product]
         pairs = [p for p in pairs if p not in bought]
         yield from _emit(schema, sent, (("INVESTS_IN", FWD),), bought, confidence, negated, hedged)
     yield from _emit(schema, sent, cue.options, pairs, confidence, negated, hedged)
@@ -843,6 +850,7 @@ def _left(
     return _left_window(doc, sent, start, ents), False
 
 
+_MONEY = frozenset({"billion", "million", "crore", "trillion", "bn", "m"})
 _CLIMB_DEPS = frozenset(
     {
         "xcomp",
@@ -936,6 +944,9 @@ def _subject_by_parse(anchor: Token, ents: Sequence[Ent]) -> tuple[list[Ent], bo
             objects = [c for c in tok.head.children if c.dep_ == "dobj"]
             if objects:
                 return _unique(_ents_of(objects[0], ents)), True
+        if tok.dep_ == "appos" and tok.lower_ in _MONEY:
+            tok = tok.head  # "$7.86 billion for Intel, $6.6 billion for TSMC Arizona": a list
+            continue
         if tok.dep_ in ("relcl", "acl", "appos"):
             # "Huawei, which still makes ...", "Tokyo Electron, Japan's largest maker of ..."
             return _unique(_ents_of(tok.head, ents)), True
@@ -1161,6 +1172,8 @@ def _free_objects(
                 continue
             if e.type != "Technology" and e.end < sent.end and doc[e.end].lower_ in _POSSESSIVE:
                 continue
+            if e.type == "Technology" and e.end < sent.end and doc[e.end].lower_ in FIRM_NOUNS:
+                continue  # "the Chinese GPU designers": the designers are listed, not GPUs
             out.append(e)
     return out
 
@@ -1249,7 +1262,15 @@ def _below(tok: Token, ancestor: Token) -> bool:
 
 
 def _window_tokens(doc: Doc, sent: Span, left: Sequence[Ent], start: int, end: int) -> Span:
+    """The words between the subject and the cue, from the last clause or verb-phrase boundary
+    on ("have never deployed X and have bought Y": "never" does not reach "bought")."""
     begin = left[-1].end if left and left[-1].end <= start else max(sent.start, start - 6)
+    for k in range(start - 1, begin - 1, -1):
+        if doc[k].lower_ in ("and", "but", ";", "while", "whereas", "which", "that", "or") and (
+            k + 1 < start and doc[k + 1].pos_ in ("AUX", "VERB", "ADV", "PART")
+        ):
+            begin = k + 1
+            break
     return doc[begin:end]
 
 
