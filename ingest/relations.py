@@ -22,7 +22,7 @@ subject and the cue, or on the parse's verb, set the flags.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from functools import cache
 
@@ -847,7 +847,17 @@ def _left(
         found, has_subject = _subject_by_parse(anchor, ents)
         if found or has_subject:
             return found, True
-    return _left_window(doc, sent, start, ents), False
+    schema = _schema()
+    return _left_window(doc, sent, start, ents, lambda e: _can_lead(schema, cue, e)), False
+
+
+def _can_lead(schema: Schema, cue: Cue, e: Ent) -> bool:
+    """Whether the entity can be the left side of some reading of the cue."""
+    for rel_type, reverse in cue.options:
+        spec = schema.relationship_types.get(rel_type)
+        if spec is not None and e.type in (spec.targets if reverse else spec.sources):
+            return True
+    return False
 
 
 _MONEY = frozenset({"billion", "million", "crore", "trillion", "bn", "m"})
@@ -917,17 +927,10 @@ def _subject_by_parse(anchor: Token, ents: Sequence[Ent]) -> tuple[list[Ent], bo
         if tok is None:
             break
         subjects = [c for c in tok.children if c.dep_ in _SUBJ_DEPS]
-        if (
-            subjects
-            and all(c.tag_ == "PRP" for c in subjects)
-            and tok.dep_
-            in (
-                "ccomp",
-                "xcomp",
-                "advcl",
-                "conj",
-            )
-        ):
+        pronouns = bool(subjects) and all(_pronoun(c) for c in subjects)
+        if pronouns and tok.dep_ not in ("ccomp", "xcomp", "advcl", "conj"):
+            return [], False  # "both are headquartered in ...": read the window instead
+        if pronouns:
             # "Australia said it would remove ...": "it" is the subject of the saying
             tok = tok.head
             continue
@@ -955,6 +958,10 @@ def _subject_by_parse(anchor: Token, ents: Sequence[Ent]) -> tuple[list[Ent], bo
             continue
         break
     return [], False
+
+
+def _pronoun(tok: Token) -> bool:
+    return tok.tag_ == "PRP" or tok.lower_ in ("both", "each", "all", "they", "it")
 
 
 def _ents_of(tok: Token, ents: Sequence[Ent]) -> list[Ent]:
@@ -1005,10 +1012,21 @@ def _coordinated(doc: Doc, first: Ent, other: Ent) -> bool:
     return all(t.lower_ in _COORD for t in between)
 
 
-def _left_window(doc: Doc, sent: Span, start: int, ents: Sequence[Ent]) -> list[Ent]:
-    """The nearest entity before the cue in the same clause, with those coordinated with it."""
+def _left_window(
+    doc: Doc,
+    sent: Span,
+    start: int,
+    ents: Sequence[Ent],
+    fits: Callable[[Ent], bool] = lambda e: True,
+) -> list[Ent]:
+    """The nearest entity of a fitting type before the cue in the same clause, with those
+    coordinated with it."""
     skipped = _parentheticals(doc, sent, start)
-    before = [e for e in ents if e.end <= start and not any(a <= e.start < b for a, b in skipped)]
+    before = [
+        e
+        for e in ents
+        if e.end <= start and not any(a <= e.start < b for a, b in skipped) and fits(e)
+    ]
     if not before:
         return []
     nearest = before[-1]
@@ -1509,7 +1527,11 @@ def _modifier_word(tok: Token, parsed: bool) -> bool:
     if tok.lower_ in _BE or tok.lower_ in _INCLUDE:
         return False
     if parsed:
-        return tok.pos_ in ("ADJ", "NOUN", "ADV", "PROPN", "NUM") or tok.tag_ == "VBN"
+        return (
+            tok.pos_ in ("ADJ", "NOUN", "ADV", "PROPN", "NUM")
+            or tok.tag_ in ("VBN", "VBG")
+            or tok.dep_ in ("amod", "compound", "advmod", "nummod", "npadvmod")
+        )
     return True
 
 
@@ -1534,7 +1556,10 @@ def _firm_group(doc: Doc, ents: Sequence[Ent], first: int, sent: Span, plural: b
 
 
 def _firm_group_before(doc: Doc, ents: Sequence[Ent], end: int, plural: bool) -> list[Ent]:
-    """The firm ending at token `end` (and, if plural, the firms coordinated before it)."""
+    """The firm ending at token `end` (and, if plural, the firms coordinated before it); a
+    defined abbreviation in between is skipped ("... Corporation (SMIC), China's largest")."""
+    if end >= 3 and doc[end - 1].text == ")" and doc[end - 3].text == "(":
+        end -= 3
     e = next((x for x in ents if x.end == end), None)
     if e is None or e.type != "Firm":
         return []
@@ -1576,7 +1601,7 @@ def _described_firms(
     k = s - 1
     while k >= sent.start and doc[k].lower_ in ("the", "among", "and", "other", "are", "is"):
         k -= 1
-    words = {t.lower_ for t in doc[k + 1 : s]}
+    words = {t.lower_ for t in doc[k + 1 : d.head.i]}
     if ("other" in words and "and" in words) or "among" in words:
         firms += _firm_group_before(doc, ents, k + 1, True)
     return _unique(firms)
@@ -1611,6 +1636,15 @@ def _descriptive(
             schema, sent, makes, [(f, t) for f in firms for t in d.techs], CONF_WINDOW, False, False
         )
     for i, e in enumerate(ents):
+        # "Japan, where Shin-Etsu Chemical and SUMCO together supply ..."
+        if (
+            e.type == "Country"
+            and e.end + 2 < sent.end
+            and doc[e.end].text == ","
+            and doc[e.end + 1].lower_ == "where"
+        ):
+            group = _firm_group(doc, ents, e.end + 2, sent, True)
+            yield from _emit(schema, sent, hq, [(g, e) for g in group], CONF_WINDOW, False, False)
         # "Taiwan's TSMC", "Japan's TDK", "Japan's Ministry of Economy, Trade and Industry"
         if e.type == "Country" and e.end + 1 < sent.end and doc[e.end].lower_ in _POSSESSIVE:
             nxt = ents[i + 1] if i + 1 < len(ents) else None
@@ -1637,6 +1671,7 @@ def _descriptive(
             follows = doc[place.end] if place.end < sent.end else None
             if (
                 follows is not None
+                and doc[e.end].lower_ == "in"
                 and not (follows.is_punct or follows.lower_ in ("and", "has", "have", "is"))
                 and follows.is_alpha
                 and follows.is_lower
