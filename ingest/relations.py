@@ -971,7 +971,7 @@ def _ents_of(tok: Token, ents: Sequence[Ent]) -> list[Ent]:
     heads = [tok, *tok.conjuncts]
     found = [e for h in heads if (e := _ent_at(ents, h.i)) is not None]
     if found:
-        return found
+        return _coordinated_with(tok.doc, ents, found)
     if tok.dep_ == "appos" and tok.head is not tok:
         # "Ericsson and Nokia, the two European vendors that ...": the vendors are the firms
         return _ents_of(tok.head, ents)
@@ -981,14 +981,76 @@ def _ents_of(tok: Token, ents: Sequence[Ent]) -> list[Ent]:
             root = tok.doc[e.start : e.end].root
             if root.head == head and root.dep_ in ("amod", "compound", "poss", "nmod", "nummod"):
                 # "the Dutch government" is the country; "5G networks" the technology
-                if head.lower_ in GOVERNMENT_HEADS or (
-                    e.type == "Technology" and head.pos_ == "NOUN"
+                if (
+                    head.lower_ in GOVERNMENT_HEADS
+                    or (e.type == "Technology" and head.pos_ == "NOUN")
+                    or (e.type == "Country" and head.lower_ in COLLECTIVE_HEADS)
                 ):
                     out.append(e)
                 continue
             if _via_example(root, head):
                 out.append(e)
-    return out
+            elif (
+                e.type == "Country"
+                and head.lower_ in COLLECTIVE_HEADS
+                and root.dep_ == "pobj"
+                and root.head.lower_ == "in"
+                and root.head.head == head
+            ):
+                out.append(e)  # "small rural carriers in the United States"
+    if any(e.type == "Firm" for e in out):
+        out = [e for e in out if e.type != "Country"]  # "Japanese firms such as JSR": the firms
+    return _coordinated_with(tok.doc, ents, out) if out else out
+
+
+# Plural nouns for a country's firms taken together: "Chinese refiners process two-thirds of
+# the world's lithium" is a statement about China.
+COLLECTIVE_HEADS = frozenset(
+    [
+        "firms",
+        "companies",
+        "suppliers",
+        "producers",
+        "manufacturers",
+        "makers",
+        "refiners",
+        "chipmakers",
+        "exporters",
+        "vendors",
+        "developers",
+        "carriers",
+        "operators",
+        "industry",
+        "industries",
+    ]
+)
+
+
+def _coordinated_with(doc: Doc, ents: Sequence[Ent], found: list[Ent]) -> list[Ent]:
+    """The entities found plus those of the same type coordinated with them in the text ("Canada,
+    France, Italy, Spain and the Netherlands"), where the parse split the list."""
+    out = list(found)
+    for e in found:
+        for direction in (-1, 1):
+            current = e
+            while True:
+                if direction > 0:
+                    nxt = next((x for x in ents if x.start >= current.end), None)
+                    between = doc[current.end : nxt.start] if nxt else None
+                else:
+                    nxt = next((x for x in reversed(ents) if x.end <= current.start), None)
+                    between = doc[nxt.end : current.start] if nxt else None
+                if (
+                    nxt is None
+                    or between is None
+                    or nxt.type != e.type
+                    or len(between) == 0
+                    or not all(t.text in (",", "and", "or") or t.lower_ == "the" for t in between)
+                ):
+                    break
+                out.append(nxt)
+                current = nxt
+    return _unique(out)
 
 
 def _via_example(root: Token, head: Token) -> bool:
