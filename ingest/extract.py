@@ -681,9 +681,15 @@ def _before_origin(doc: Doc, end: int, country_at: set[int]) -> bool:
 
 
 def _in_heading(doc: Doc, span: Span) -> bool:
-    """Whether the span is on a Markdown heading line ("# The Global Race for Chip Subsidies")."""
-    line_start = doc.text.rfind("\n", 0, span.start_char) + 1
-    return doc.text[line_start : span.start_char].lstrip().startswith("#")
+    """Whether the span is on a Markdown heading line ("# The Global Race for Chip Subsidies").
+    Walks back over tokens to the line start (doc.text would rebuild the whole text)."""
+    i = span.start
+    while i > 0:
+        prev = doc[i - 1]
+        if "\n" in prev.whitespace_ or "\n" in prev.text:
+            break
+        i -= 1
+    return doc[i].text.startswith("#")
 
 
 def _strip_det(text: str) -> str:
