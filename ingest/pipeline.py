@@ -39,6 +39,7 @@ from __future__ import annotations
 import hashlib
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from enum import StrEnum
@@ -195,8 +196,25 @@ def _merge(offsets: Sequence[int], parts: Sequence[Extraction]) -> Extraction:
     return merged
 
 
+@dataclass
+class _Chunk:
+    """A chunk on its way through: results in input order; `todo` the documents to extract
+    (with whether the graph held an earlier version); `ready` them with their extractions."""
+
+    results: list[DocumentResult]
+    todo: list[tuple[DocumentResult, Document, bool]]
+    ready: list[tuple[DocumentResult, Document, Extraction, bool]] = field(default_factory=list)
+
+
 class IngestPipeline:
-    """Ingests documents into one store with one extractor (see the module docstring)."""
+    """Ingests documents into one store with one extractor (see the module docstring).
+
+    With `overlap` (the default), a chunk's batches are written on a second thread while the
+    next chunk is extracted: on Neo4j most of a write is waiting for the server, on the embedded
+    store for fsync, and that time is otherwise lost. Only one thread touches the store at a
+    time: the next chunk's unchanged-check reads the graph before the previous chunk's writes
+    start, and extraction does not touch the store.
+    """
 
     def __init__(
         self,
@@ -206,6 +224,7 @@ class IngestPipeline:
         chunk_size: int = CHUNK_DOCUMENTS,
         force: bool = False,
         clock: Callable[[], str] = now_iso,
+        overlap: bool = True,
     ) -> None:
         if chunk_size < 1:
             raise ValueError("chunk_size must be at least 1")
@@ -214,6 +233,7 @@ class IngestPipeline:
         self.chunk_size = chunk_size
         self.force = force
         self.clock = clock
+        self.overlap = overlap
         self._seen: set[str] = set()
         # What this run has learnt of the graph, kept up to date with its own writes, so that
         # each node and each (node, relationship type) is read once per run and not once per
@@ -225,6 +245,27 @@ class IngestPipeline:
 
     def ingest(self, items: Iterable[Read]) -> Iterator[DocumentResult]:
         """One result per input, in input order, as each chunk is written."""
+        previous: _Chunk | None = None
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="techgraph-ingest") as pool:
+            for items_of_chunk in self._chunks(items):
+                current = self._check(items_of_chunk)  # reads the graph: no write in flight
+                writing = None
+                if previous is not None:
+                    if self.overlap:
+                        writing = pool.submit(self._write_chunk, previous)
+                    else:
+                        self._write_chunk(previous)
+                self._extract_chunk(current)  # meanwhile, previous chunk's writes
+                if previous is not None:
+                    if writing is not None:
+                        writing.result()  # re-raises what the writes raised
+                    yield from previous.results
+                previous = current
+            if previous is not None:
+                self._write_chunk(previous)
+                yield from previous.results
+
+    def _chunks(self, items: Iterable[Read]) -> Iterator[list[Read]]:
         chunk: list[Read] = []
         documents = chars = 0
         for item in items:
@@ -233,14 +274,15 @@ class IngestPipeline:
                 documents += 1
                 chars += len(item.text)
             if documents >= self.chunk_size or chars >= CHUNK_CHARS:
-                yield from self._chunk(chunk)
+                yield chunk
                 chunk, documents, chars = [], 0, 0
         if chunk:
-            yield from self._chunk(chunk)
+            yield chunk
 
     # -- one chunk -----------------------------------------------------------------------------
 
-    def _chunk(self, items: Sequence[Read]) -> Iterator[DocumentResult]:
+    def _check(self, items: Sequence[Read]) -> _Chunk:
+        """Results for every input; the documents to extract are those new or changed."""
         results: list[DocumentResult] = []
         todo: list[tuple[DocumentResult, Document, bool]] = []
         docs = [i for i in items if isinstance(i, Document)]
@@ -272,22 +314,25 @@ class IngestPipeline:
             else:
                 todo.append((result, item, previous is not None))
             self._seen.add(doc_id)
-        if todo:
-            self._extract_and_write(todo)
-        yield from results
+        return _Chunk(results, todo)
 
-    def _extract_and_write(self, todo: Sequence[tuple[DocumentResult, Document, bool]]) -> None:
-        """Extract the chunk's new and changed documents, then write each in its own batch
-        (`existed`: the graph held an earlier version, whose facts the write replaces)."""
-        extractions = self._extract([doc.text for _, doc, _ in todo])
-        ready: list[tuple[DocumentResult, Document, Extraction, bool]] = []
-        for (result, doc, existed), extraction in zip(todo, extractions, strict=True):
+    def _extract_chunk(self, chunk: _Chunk) -> None:
+        """Extract the chunk's new and changed documents (no store access: see overlap)."""
+        if not chunk.todo:
+            return
+        extractions = self._extract([doc.text for _, doc, _ in chunk.todo])
+        for (result, doc, existed), extraction in zip(chunk.todo, extractions, strict=True):
             if isinstance(extraction, str):
                 result.status = Status.FAILED
                 result.reason = extraction
             else:
                 result.extraction = extraction
-                ready.append((result, doc, extraction, existed))
+                chunk.ready.append((result, doc, extraction, existed))
+
+    def _write_chunk(self, chunk: _Chunk) -> None:
+        """Write each extracted document in its own batch (`existed`: the graph held an
+        earlier version, whose facts the write replaces)."""
+        ready = chunk.ready
         if not ready:
             return
         ids: set[str] = set()

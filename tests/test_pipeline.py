@@ -17,6 +17,7 @@ from typing import Any
 import pytest
 
 from techgraph.graph.embedded import EmbeddedStore
+from techgraph.graph.errors import BackendUnavailable
 from techgraph.graph.model import FactBatch, Node, Provenance, Relationship, WriteSummary
 from techgraph.graph.store import Direction, GraphStore
 from techgraph.ingest import pipeline
@@ -193,10 +194,17 @@ def double(store: GraphStore, **kwargs: Any) -> FindExtractor:
     return FindExtractor(store.entity_names(), **kwargs)
 
 
-def ingest(store: GraphStore, *items: Any, extractor: FindExtractor | None = None, **kw: Any):
+def ingest(
+    store: GraphStore,
+    *items: Any,
+    extractor: FindExtractor | None = None,
+    lazy: bool = False,
+    **kw: Any,
+) -> Any:
     extractor = extractor or double(store, discovered={"Zhongxing Microwave": "firm:zhongxing"})
-    return list(IngestPipeline(store, extractor, clock=lambda: "2026-01-01T00:00:00+00:00", **kw)
-                .ingest(items))  # fmt: skip
+    pipeline = IngestPipeline(store, extractor, clock=lambda: "2026-01-01T00:00:00+00:00", **kw)
+    results = pipeline.ingest(items)
+    return results if lazy else list(results)
 
 
 def rel(store: GraphStore, source: str, rtype: str, target: str) -> Relationship | None:
@@ -485,6 +493,45 @@ def test_facts_the_schema_forbids_are_left_out_with_a_note(graph: GraphStore) ->
     assert rel(graph, "firm:huawei", "MEMBER_OF", "firm:asml") is None
     assert len(result.notes) == 3
     assert any("firm:ghost not among the mentions" in n for n in result.notes)
+
+
+@pytest.mark.parametrize("overlap", [True, False], ids=["overlap", "sequential"])
+def test_a_backend_failure_stops_the_run_after_what_was_written(
+    graph: GraphStore, monkeypatch: pytest.MonkeyPatch, overlap: bool
+) -> None:
+    original = graph.write
+    written: list[str | None] = []
+
+    def flaky(batch: FactBatch, replace_source: str | None = None) -> WriteSummary:
+        if len(written) == 3:
+            raise BackendUnavailable("the server went away")
+        written.append(replace_source)
+        return original(batch, replace_source=replace_source)
+
+    monkeypatch.setattr(graph, "write", flaky)
+    docs = [doc(f"Huawei supplies China Mobile ({i}).", f"/d{i}.md") for i in range(6)]
+    seen: list[Status] = []
+    with pytest.raises(BackendUnavailable):
+        for result in ingest(graph, *docs, chunk_size=2, overlap=overlap, lazy=True):
+            seen.append(result.status)
+    assert seen == [Status.INGESTED, Status.INGESTED]  # the first chunk was reported
+    assert graph.counts().nodes["Document"] == 3  # and each document is whole or absent
+
+
+@pytest.mark.parametrize("overlap", [True, False], ids=["overlap", "sequential"])
+def test_overlapped_and_sequential_runs_write_the_same_graph(
+    store: GraphStore, tmp_path: Path, overlap: bool
+) -> None:
+    store.write(mini_reference())
+    texts = [TEXT, "Huawei may supply ASML.", "ASML supplies Huawei.", "China Mobile."] * 3
+    docs = [doc(t, f"/d{i}.md") for i, t in enumerate(texts)]
+    ingest(store, *docs, chunk_size=3, overlap=overlap)
+    edge = rel(store, "firm:huawei", "SUPPLIES", "firm:asml")
+    assert edge is not None and edge.props == {"hedged": True}  # hedged in every document
+    assert rel(store, "firm:asml", "SUPPLIES", "firm:huawei") is not None
+    assert store.counts().nodes["Document"] == 12
+    supplies = rel(store, "firm:huawei", "SUPPLIES", "firm:china-mobile")
+    assert supplies is not None and len(supplies.provenance) == 6
 
 
 def test_a_document_id_given_twice_is_ingested_once(graph: GraphStore) -> None:
