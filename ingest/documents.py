@@ -220,6 +220,12 @@ def read(source: Source, stdin: BinaryIO | None = None) -> Document | DocumentEr
     """Read one document; every problem becomes a DocumentError, never an exception."""
     try:
         if source.path is None:
+            if stdin is None and sys.stdin.isatty():
+                # Reading would wait for the user to type: say what was probably meant.
+                raise _Refused(
+                    "standard input is a terminal, not a document; pipe one in "
+                    "(techgraph ingest - < brief.txt)"
+                )
             return _read_stdin(stdin if stdin is not None else sys.stdin.buffer)
         return _read_file(source.path, source.display)
     except _Refused as exc:

@@ -160,6 +160,18 @@ def test_stdin_is_keyed_by_its_content() -> None:
     assert isinstance(html, Document) and html.format == "html" and "Intel" not in html.text
 
 
+def test_stdin_on_a_terminal_is_not_waited_for(monkeypatch: pytest.MonkeyPatch) -> None:
+    class Terminal(io.BytesIO):
+        def isatty(self) -> bool:
+            return True
+
+    monkeypatch.setattr("sys.stdin", Terminal(b""))
+    [source] = discover(["-"])
+    item = read(source)
+    assert isinstance(item, DocumentError)
+    assert item.reason.startswith("standard input is a terminal, not a document")
+
+
 # -- directories ----------------------------------------------------------------------------------
 
 
