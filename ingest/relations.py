@@ -1106,7 +1106,10 @@ def _left_window(
     before = [
         e
         for e in ents
-        if e.end <= start and not any(a <= e.start < b for a, b in skipped) and fits(e)
+        if e.end <= start
+        and not any(a <= e.start < b for a, b in skipped)
+        and fits(e)
+        and not (e.type == "Country" and _describes_one_firm(doc, e))
     ]
     if not before:
         return []
@@ -1124,6 +1127,18 @@ def _left_window(
         else:
             break
     return group
+
+
+def _describes_one_firm(doc: Doc, e: Ent) -> bool:
+    """ "an American maker of ...": the country only describes a firm (unlike "Chinese firms",
+    which stands for the country's firms together)."""
+    nxt = doc[e.end] if e.end < len(doc) else None
+    return (
+        nxt is not None
+        and nxt.lower_ in FIRM_NOUNS
+        and nxt.lower_ not in COLLECTIVE_HEADS
+        and nxt.is_lower
+    )
 
 
 def _parentheticals(doc: Doc, sent: Span, start: int) -> list[tuple[int, int]]:
@@ -1299,6 +1314,7 @@ def _modifier(doc: Doc, e: Ent, parsed: bool) -> bool:
         and nxt.lower_ not in _PREPS
         and nxt.lower_ not in _COORD
         and nxt.lower_ not in GOVERNMENT_HEADS
+        and nxt.lower_ not in COLLECTIVE_HEADS
         and nxt.lower_ not in _CLAUSE_END
     )
 

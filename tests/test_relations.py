@@ -228,3 +228,71 @@ def test_every_cue_names_only_schema_relationship_types() -> None:
 
 def test_relations_stay_within_one_sentence(extractor: SpacyExtractor) -> None:
     assert read(extractor, "Huawei is a big firm. It is headquartered in China.") == []
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (
+            "Intel, an American maker of AI chips, grew.",
+            {
+                ("firm:intel", "HEADQUARTERED_IN", "country:USA"),
+                ("firm:intel", "PRODUCES", "tech:ai-chips"),
+            },
+        ),
+        ("The Dutch firm ASML grew.", {("firm:asml", "HEADQUARTERED_IN", "country:NLD")}),
+        ("Nikon of Japan grew.", {("firm:nikon", "HEADQUARTERED_IN", "country:JPN")}),
+        ("Taiwan's TSMC grew.", {("firm:tsmc", "HEADQUARTERED_IN", "country:TWN")}),
+        (
+            "Japanese firms such as Nikon and Intel grew.",
+            {
+                ("firm:nikon", "HEADQUARTERED_IN", "country:JPN"),
+                ("firm:intel", "HEADQUARTERED_IN", "country:JPN"),
+            },
+        ),
+        (
+            "Huawei's chip unit HiSilicon grew.",
+            {("firm:hisilicon", "SUBSIDIARY_OF", "firm:huawei")},
+        ),
+    ],
+)
+def test_descriptions_of_firms(extractor: SpacyExtractor, text: str, expected: set[Fact]) -> None:
+    """Where a firm is from and what it makes, read off the noun phrases that describe it."""
+    assert plain(extractor, text) == expected
+
+
+def test_members_listed_after_an_alliance(extractor: SpacyExtractor) -> None:
+    found = plain(
+        extractor, "In 2024 the Quad (the United States, Japan, India and Australia) met."
+    )
+    assert found == {
+        (f"country:{c}", "MEMBER_OF", "alliance:quad") for c in ("USA", "JPN", "IND", "AUS")
+    }
+
+
+@pytest.mark.parametrize(
+    ("text", "fact"),
+    [
+        ("Japan granted $3 billion to TSMC.", ("country:JPN", "INVESTS_IN", "firm:tsmc")),
+        ("Intel bought 10% of ASML in 2020.", ("firm:intel", "INVESTS_IN", "firm:asml")),
+        (
+            "Chips, which are needed for 5G, are scarce.",
+            ("tech:5g", "REQUIRES", "tech:semiconductors"),
+        ),
+        (
+            "The Bureau of Industry and Security added Huawei, ZTE and HiSilicon to the Entity "
+            "List.",
+            ("agency:us-bis", "RESTRICTS_TRADE_WITH", "firm:hisilicon"),
+        ),
+    ],
+)
+def test_investments_requirements_and_lists(
+    extractor: SpacyExtractor, text: str, fact: Fact
+) -> None:
+    assert fact in plain(extractor, text)
+
+
+def test_a_purchase_of_equipment_is_supply_not_investment(extractor: SpacyExtractor) -> None:
+    found = plain(extractor, "Vodafone bought Huawei equipment for years.")
+    assert ("firm:huawei", "SUPPLIES", "firm:vodafone") in found
+    assert not any(rtype == "INVESTS_IN" for _, rtype, _ in found)
