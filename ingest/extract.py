@@ -261,6 +261,7 @@ class SpacyExtractor:
         if self.pipeline.has_model:
             cands = self._add_ner(doc, cands)
             cands = self._discover_in_context(doc, cands)
+            cands = self._merge_bracketed(doc, cands)
             cands = self._repeat_discovered(doc, cands)
         else:
             cands = self._drop_extended_names(doc, cands)
@@ -272,13 +273,26 @@ class SpacyExtractor:
         Megvii, Yitu and iFlytek"), after a firm noun ("the Finnish start-up IQM Quantum
         Computers", "developers such as DeepSeek"), before a firm description ("Gotion High-Tech,
         a Chinese battery maker") or an origin ("Syrah Resources of Australia")."""
-        taken = {i for c in cands for i in range(c.start, c.end)}
+        # A capitalised technology word can end a firm's name ("IQM Quantum Computers"): such
+        # matches do not stop a run of capitalised words, and are dropped if one takes them in.
+        soft = [
+            c
+            for c in cands
+            if c.type == "Technology"
+            and all(t.is_title or t.is_upper for t in doc[c.start : c.end])
+            and doc[c.end - 1].lower_ in FIRM_NAME_TAILS
+        ]
+        taken = {i for c in cands if c not in soft for i in range(c.start, c.end)}
         firm_at = {i: c for c in cands if c.type == "Firm" for i in range(c.start, c.end)}
         country_at = {i for c in cands if c.type == "Country" for i in range(c.start, c.end)}
         out = list(cands)
         for start, end in _proper_runs(doc, taken):
             if _in_heading(doc, doc[start:end]) or (start - 1) in taken or end in taken:
                 continue  # a heading, or more words of a name already found
+            if not any(start <= c.start < end for c in soft) and any(
+                c.start <= start < c.end for c in soft
+            ):
+                continue  # only the technology words themselves
             if not (
                 _listed_with_firm(doc, start, end, firm_at)
                 or _after_firm_noun(doc, start)
@@ -293,11 +307,42 @@ class SpacyExtractor:
             cand = _Cand(
                 start, end, found.id, found.type, found.discovered, found.confidence, found.name
             )
+            out = [c for c in out if not (c in soft and start <= c.start < end)]
             out.append(cand)
             taken.update(range(start, end))
             if cand.type == "Firm":
                 for i in range(start, end):
                     firm_at[i] = cand
+        return sorted(out, key=lambda c: c.start)
+
+    def _merge_bracketed(self, doc: Doc, cands: list[_Cand]) -> list[_Cand]:
+        """ "CSIC Pride (Nanjing) Cryogenic Technology" is one firm, though the NER reads two
+        names and a place: two discovered names joined by a bracketed word become one."""
+        out = list(cands)
+        for a in cands:
+            b = next((c for c in cands if c.start == a.end + 3), None)
+            if (
+                b is None
+                or not (a.discovered and b.discovered)
+                or doc[a.end].text != "("
+                or doc[a.end + 2].text != ")"
+            ):
+                continue
+            found = self.resolve_org_name(doc[a.start : b.end].text)
+            if found is None or a not in out or b not in out:
+                continue
+            out = [c for c in out if c is not a and c is not b and not a.end <= c.start < b.start]
+            out.append(
+                _Cand(
+                    a.start,
+                    b.end,
+                    found.id,
+                    found.type,
+                    found.discovered,
+                    found.confidence,
+                    found.name,
+                )
+            )
         return sorted(out, key=lambda c: c.start)
 
     def _repeat_discovered(self, doc: Doc, cands: list[_Cand]) -> list[_Cand]:
@@ -551,11 +596,14 @@ def _trim(ent: Span) -> Span | None:
         start += 1
     while end > start and (doc[end - 1].is_punct or doc[end - 1].lower_ in ("'s", "\u2019s", "'")):
         end -= 1
-    if start >= end or not any(t.is_alpha for t in doc[start:end]):
+    if start >= end or not any(c.isalpha() for c in doc[start:end].text):
         return None
     return doc[start:end]
 
 
+_OWNER_NOUNS = frozenset(
+    {"subsidiary", "unit", "affiliate", "division", "arm", "parent", "shareholder", "owner"}
+)
 _NAME_GLUE = frozenset({"&", "-", "of", "for", "at", "the", "and"})
 _FIRM_NOUNS = frozenset(
     [
@@ -602,6 +650,29 @@ _FIRM_NOUNS = frozenset(
 )
 
 
+# Last words of firms' names that the gazetteer also knows as technologies.
+FIRM_NAME_TAILS = frozenset(
+    [
+        "technology",
+        "technologies",
+        "computers",
+        "computing",
+        "systems",
+        "networks",
+        "semiconductor",
+        "semiconductors",
+        "electronics",
+        "materials",
+        "robotics",
+        "communications",
+        "devices",
+        "instruments",
+        "microsystems",
+        "microelectronics",
+    ]
+)
+
+
 def _proper_runs(doc: Doc, taken: set[int]) -> Iterator[tuple[int, int]]:
     """Maximal runs of capitalised words that no mention covers ("Tokyo Ohka Kogyo", "Moore
     Threads", "Hefei National Laboratory for Physical Sciences at the Microscale")."""
@@ -616,6 +687,17 @@ def _proper_runs(doc: Doc, taken: set[int]) -> Iterator[tuple[int, int]]:
         while j < n and j not in taken:
             if _capitalised(doc[j]):
                 j += 1
+                continue
+            # "CSIC Pride (Nanjing) Cryogenic Technology": a place in brackets inside a name
+            if (
+                j + 3 < n
+                and doc[j].text == "("
+                and _capitalised(doc[j + 1])
+                and doc[j + 2].text == ")"
+                and j + 3 not in taken
+                and _capitalised(doc[j + 3])
+            ):
+                j += 3
                 continue
             # glue words continue a name only when a capitalised word follows
             k = j
@@ -654,6 +736,20 @@ def _listed_with_firm(doc: Doc, start: int, end: int, firm_at: dict[int, _Cand])
 
 
 def _after_firm_noun(doc: Doc, start: int) -> bool:
+    """After a firm noun ("the start-up IQM"), a firm noun and "of" ("a subsidiary of TDK"), or
+    a country's possessive ("Japan's TDK")."""
+    if start >= 2 and doc[start - 1].lower_ == "of" and doc[start - 2].lower_ in _OWNER_NOUNS:
+        return True
+    if (
+        start >= 2
+        and doc[start - 1].lower_ in ("'s", "\u2019s")
+        and doc[start - 2].ent_type_
+        in (
+            "GPE",
+            "NORP",
+        )
+    ):
+        return True
     k = start - 1
     if k >= 1 and doc[k].lower_ == "as" and doc[k - 1].lower_ == "such":
         k -= 2
@@ -699,12 +795,13 @@ def _strip_det(text: str) -> str:
 def _firm_like(span: Span, acronyms: bool = False) -> bool:
     """Could this ORG span be a firm? Not an institution or a law ("Congress", "the Entity
     List"), not an undefined short acronym (NER reads "EUV", "DRAM" as ORG), not lower case."""
-    words = [t for t in span if t.is_alpha]
+    words = [t for t in span if any(c.isalpha() for c in t.text)]
     if not words:
         return False
     if any(t.lower_ in NON_FIRM_WORDS for t in words):
         return False
-    if len(span) == 1 and span.text.isupper() and len(span.text) <= 5 and not acronyms:
+    short = len(span) == 1 and span.text.isupper() and len(span.text) <= 5
+    if short and not acronyms and "&" not in span.text:  # "AT&T" is a firm's name
         return False
     return not span.text.islower()
 

@@ -205,6 +205,14 @@ def _variants(alias: str, ntype: str) -> set[str]:
             out.add(prefix + last[:-1] + "ies")
         elif last[-1:].isalpha() and not last.endswith(("s", "x", "ch", "sh")):
             out.add(prefix + last + "s")
+    # "chip design" and "chip-design" are one term; so are "fibre-optic" and "fibre optic".
+    if ntype == "Technology":
+        for form in list(out):
+            words = form.lower().split(" ")
+            if len(words) == 2 and all(w.isalpha() for w in words) and len(form) > 8:
+                out.add("-".join(words))
+            elif "-" in form and " " not in form and form.replace("-", "").isalpha():
+                out.add(form.replace("-", " "))
     # A lower-case short alias still starts a sentence with a capital: "Chip makers ...".
     for form in list(out):
         if is_case_sensitive(form) and form[:1].islower():
