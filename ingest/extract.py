@@ -260,7 +260,8 @@ class SpacyExtractor:
         ]
         if self.pipeline.has_model:
             cands = self._add_ner(doc, cands)
-            cands = self._discover_in_context(doc, cands)
+            # twice: a name found in context is context for the next ("Megvii, Yitu and Huawei")
+            cands = self._discover_in_context(doc, self._discover_in_context(doc, cands))
             cands = self._merge_bracketed(doc, cands)
             cands = self._repeat_discovered(doc, cands)
         else:
@@ -287,6 +288,19 @@ class SpacyExtractor:
         country_at = {i for c in cands if c.type == "Country" for i in range(c.start, c.end)}
         out = list(cands)
         for start, end in _proper_runs(doc, taken):
+            # "IQM" before the NER's "Quantum Computers": one discovered name
+            joined = next((c for c in out if c.discovered and c.start == end), None)
+            if joined is not None and not _in_heading(doc, doc[start:end]):
+                found = self.resolve_org_name(doc[start : joined.end].text)
+                if found is not None and found.discovered:
+                    out = [c for c in out if c is not joined]
+                    out.append(
+                        _Cand(
+                            start, joined.end, found.id, "Firm", True, found.confidence, found.name
+                        )
+                    )
+                    taken.update(range(start, end))
+                    continue
             if _in_heading(doc, doc[start:end]) or (start - 1) in taken or end in taken:
                 continue  # a heading, or more words of a name already found
             if not any(start <= c.start < end for c in soft) and any(

@@ -437,3 +437,29 @@ def test_the_model_pipeline_leaves_out_what_extraction_does_not_use() -> None:
     assert pipeline.has_model and pipeline.model in nlp.MODEL_PACKAGES
     assert "lemmatizer" not in pipeline.nlp.pipe_names
     assert {"parser", "ner", "tagger"} <= set(pipeline.nlp.pipe_names)
+
+
+def test_hyphenated_and_spaced_technology_terms_are_one(rules: SpacyExtractor) -> None:
+    extractor = SpacyExtractor([("tech:chip-design", "Chip design", ())], use_model=False)
+    assert ids(extractor.extract("Its chip-design unit and its chip design work.")) == [
+        "tech:chip-design",
+        "tech:chip-design",
+    ]
+
+
+@needs_model
+def test_firms_the_small_ner_misses_are_found_in_context(model: SpacyExtractor) -> None:
+    found = model.extract(
+        "AT&T and Vodafone buy gear. The Finnish start-up IQM Quantum Computers grew, and "
+        "Megvii, Yitu and Huawei sell cameras. In 2024 BIS listed CSIC Pride (Nanjing) "
+        "Cryogenic Technology, a Chinese maker of cryostats."
+    )
+    firms = {m.id for m in found.mentions if m.type == "Firm"}
+    assert {
+        "firm:at-and-t",
+        "firm:iqm-quantum-computers",
+        "firm:megvii",
+        "firm:yitu",
+        "firm:csic-pride-nanjing-cryogenic-technology",
+    } <= firms
+    assert "tech:quantum-computing" not in {m.id for m in found.mentions}
