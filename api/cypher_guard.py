@@ -304,6 +304,24 @@ def check_plan(query_type: str | None, plan: Mapping[str, Any] | None) -> None:
                 raise CypherRefused(f"the function {call} is not allowed.")
 
 
+INT64 = (-(2**63), 2**63 - 1)
+
+
+def _check_value(name: str, value: Any) -> None:
+    """Parameters must be values Bolt can carry: JSON gives integers of any size, Neo4j's are
+    64-bit (the driver would fail while sending, which is the caller's mistake, not ours)."""
+    if isinstance(value, bool):
+        return
+    if isinstance(value, int) and not INT64[0] <= value <= INT64[1]:
+        raise InvalidArgument(f"parameter {name}: {value} is outside Neo4j's 64-bit integers.")
+    if isinstance(value, list):
+        for item in value:
+            _check_value(name, item)
+    elif isinstance(value, dict):
+        for item in value.values():
+            _check_value(name, item)
+
+
 # -- layer 3: running it ---------------------------------------------------------------------------
 
 
@@ -354,6 +372,8 @@ class CypherRunner:
         check_text(query, self.max_chars)
         if len(parameters) > MAX_PARAMETERS:
             raise InvalidArgument(f"send at most {MAX_PARAMETERS} parameters.")
+        for name, value in parameters.items():
+            _check_value(name, value)
         if not self._slots.acquire(timeout=self.timeout):
             raise CypherTimeout(
                 "too many Cypher queries are running; try again in a moment "

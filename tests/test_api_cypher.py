@@ -291,6 +291,10 @@ def test_invalid_cypher_is_a_400_with_the_servers_reason(client: TestClient) -> 
     assert_error(cypher(client, "RETURN $missing AS x"), 400, "CypherRefused")
     refused = client.post("/v1/cypher", json={"query": "RETURN 1", "extra": 1}, headers=AUTH)
     assert_error(refused, 422, "InvalidArgument")
+    # JSON integers of any size, Bolt's of 64 bits (found by schemathesis: was a 500).
+    huge = assert_error(cypher(client, "RETURN $x AS x", x={"a": [10**30]}), 422, "InvalidArgument")
+    assert "outside Neo4j's 64-bit integers" in huge["message"]
+    assert ok(cypher(client, "RETURN $x AS x", x=2**63 - 1))["rows"] == [{"x": 2**63 - 1}]
 
 
 @pytest.mark.neo4j

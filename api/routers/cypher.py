@@ -9,10 +9,10 @@ from __future__ import annotations
 import threading
 from typing import Annotated
 
-from fastapi import APIRouter, Body, Depends, Request
+from fastapi import APIRouter, Body, Depends, Request, Response
 
 from ..cypher_guard import CypherDisabled, CypherRunner, CypherUnsupported
-from ..deps import AppSettings, Key, check_key
+from ..deps import AppSettings, Key, check_key, respond
 from ..schemas import CypherRequest, CypherResult
 from .common import UNAVAILABLE, _error
 
@@ -20,7 +20,7 @@ router = APIRouter(prefix="/v1", tags=["cypher"])
 _opening = threading.Lock()
 
 
-def cypher_runner(request: Request, settings: AppSettings, key: Key) -> CypherRunner:
+async def cypher_runner(request: Request, settings: AppSettings, key: Key) -> CypherRunner:
     """The app's Cypher runner, once the endpoint is enabled, the caller allowed and the
     backend Neo4j; opened on first use and again after a 503 (see app.py)."""
     if not settings.cypher_enabled:
@@ -66,16 +66,18 @@ def cypher_runner(request: Request, settings: AppSettings, key: Key) -> CypherRu
 def run_cypher(
     runner: Annotated[CypherRunner, Depends(cypher_runner)],
     body: Annotated[CypherRequest, Body()],
-) -> CypherResult:
+) -> Response:
     """Run one read-only Cypher query with `$parameters`. Queries that write, call procedures
     other than db.labels, db.relationshipTypes, db.propertyKeys and db.schema.*, call APOC,
     load files, or administer the server are refused (400). Results are cut at
     TECHGRAPH_CYPHER_ROW_LIMIT rows (`truncated`)."""
     answer = runner.run(body.query, body.parameters)
-    return CypherResult(
-        columns=answer.columns,
-        rows=answer.rows,
-        count=len(answer.rows),
-        truncated=answer.truncated,
-        row_limit=runner.row_limit,
+    return respond(
+        CypherResult(
+            columns=answer.columns,
+            rows=answer.rows,
+            count=len(answer.rows),
+            truncated=answer.truncated,
+            row_limit=runner.row_limit,
+        )
     )

@@ -16,7 +16,7 @@ import threading
 from pathlib import Path
 from typing import Annotated, Any
 
-from fastapi import APIRouter, File, Form, Query, Request, UploadFile
+from fastapi import APIRouter, File, Form, Query, Request, Response, UploadFile
 
 from techgraph.graph.errors import InvalidArgument, TechgraphError
 from techgraph.graph.store import GraphStore
@@ -25,7 +25,7 @@ from techgraph.ingest.model import Extractor
 from techgraph.ingest.pipeline import DocumentResult, IngestPipeline, Status
 
 from .. import uploads
-from ..deps import AppSettings, Store, WriteAccess
+from ..deps import AppSettings, Store, WriteAccess, respond
 from ..schemas import DocumentPublic
 from .common import INVALID, UNAVAILABLE, _error
 
@@ -85,29 +85,27 @@ def ingest_document(
     ] = None,
     text: Annotated[
         str | None,
-        Form(min_length=1, description="The document's text, if no file is sent."),
+        Form(description="The document's text, if no file is sent (empty: not sent)."),
     ] = None,
     name: Annotated[
         str | None,
         Form(
-            min_length=1,
             max_length=200,
-            description="The document's name (default: the file name, or `text`).",
+            description="The document's name (default, or empty: the file name, or `text`).",
         ),
     ] = None,
     key: Annotated[
         str | None,
         Form(
-            min_length=1,
             max_length=2000,
             description="What identifies the document across uploads (a URL, a report number); "
-            "default: the sha256 of its content.",
+            "default, or empty: the sha256 of its content.",
         ),
     ] = None,
     force: Annotated[
         bool, Query(description="Extract again even if the content has not changed.")
     ] = False,
-) -> DocumentPublic:
+) -> Response:
     """Extract entities and relations from one document and write them to the graph, with the
     sentence and offsets of every statement as evidence. Answers with what was extracted:
     the entities (known or discovered), the relations (negated ones are listed, never
@@ -142,7 +140,7 @@ def ingest_document(
         uploads.remove(directory)
     if result.status is Status.FAILED:
         raise DocumentRefused(f"{display}: {result.reason}.")
-    return DocumentPublic.model_validate(_result(result, document))
+    return respond(DocumentPublic.model_validate(_result(result, document)))
 
 
 def _result(result: DocumentResult, document: Document) -> dict[str, Any]:

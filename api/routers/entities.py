@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query
+from fastapi import APIRouter, Path, Query, Response
 
 from techgraph.api import serialize
 from techgraph.graph import questions as q
 from techgraph.graph.store import Direction, GraphStore, Neighbour
 
-from ..deps import PageOf, ReadAccess, Store
+from ..deps import PageOf, ReadAccess, Store, respond
 from ..schemas import (
     EntitiesPublic,
     EntityDetail,
@@ -42,19 +42,21 @@ def search_entities(
             examples=["Huawei"],
         ),
     ],
-) -> EntitiesPublic:
+) -> Response:
     """The entities whose id, name, alias or demonym is `q` (after folding case, accents,
     punctuation and legal suffixes); `suggestions` holds close names when none is."""
     answer = q.search(store, q_, SEARCH_CAP)
     body = serialize.search(answer)
     data, envelope = page(body["matches"])
-    return EntitiesPublic.model_validate(
-        {
-            "query": body["query"],
-            "data": data,
-            "suggestions": body["suggestions"][:SUGGESTIONS],
-            **envelope,
-        }
+    return respond(
+        EntitiesPublic.model_validate(
+            {
+                "query": body["query"],
+                "data": data,
+                "suggestions": body["suggestions"][:SUGGESTIONS],
+                **envelope,
+            }
+        )
     )
 
 
@@ -70,16 +72,18 @@ def get_entity(
             examples=["firm:huawei"],
         ),
     ],
-) -> EntityDetail:
+) -> Response:
     """One entity by id or name, with its aliases, properties and the sources that vouch for
     it. An unknown name is a 404 with `suggestions`; one that fits several is a 409."""
     node = store.resolve(entity)
-    return EntityDetail.model_validate(
-        {
-            **serialize.node_full(node),
-            "type": store.schema.node_type_of(node.id).name,
-            "evidence": [p.to_dict() for p in node.provenance],
-        }
+    return respond(
+        EntityDetail.model_validate(
+            {
+                **serialize.node_full(node),
+                "type": store.schema.node_type_of(node.id).name,
+                "evidence": [p.to_dict() for p in node.provenance],
+            }
+        )
     )
 
 
@@ -90,13 +94,15 @@ def neighbours(
     entity: EntityParam,
     type_: TypesParam = None,
     direction: Direction = Direction.BOTH,
-) -> NeighboursPublic:
+) -> Response:
     """An entity's relationships with the node at the other end, their properties and
     evidence, sorted by type and name."""
     node, found = q.neighbours(store, entity, rel_types(type_), direction)
     data, envelope = page(found)
-    return NeighboursPublic.model_validate(
-        {"entity": serialize.node(node), "data": [_neighbour(n) for n in data], **envelope}
+    return respond(
+        NeighboursPublic.model_validate(
+            {"entity": serialize.node(node), "data": [_neighbour(n) for n in data], **envelope}
+        )
     )
 
 
@@ -114,7 +120,7 @@ def relationships(
         Direction,
         Query(description="`out`: from source to target (the default); `in`; `both`."),
     ] = Direction.OUT,
-) -> RelationshipsPublic:
+) -> Response:
     """The evidence behind relationships: each relationship from `source` (to `target`, of
     `type`) with every provenance record: the sentence and document it was read from, or the
     dataset and row. Evidence from a document names it."""
@@ -130,11 +136,13 @@ def relationships(
         for record in item.relationship.evidence:
             record.document = documents.get(record.source)
         items.append(item)
-    return RelationshipsPublic(
-        source=NodeRef.model_validate(serialize.node(node)),
-        target=NodeRef.model_validate(serialize.node(other)) if other else None,
-        data=items,
-        **envelope,
+    return respond(
+        RelationshipsPublic(
+            source=NodeRef.model_validate(serialize.node(node)),
+            target=NodeRef.model_validate(serialize.node(other)) if other else None,
+            data=items,
+            **envelope,
+        )
     )
 
 

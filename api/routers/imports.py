@@ -12,14 +12,14 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any
 
-from fastapi import APIRouter, File, Query, UploadFile
+from fastapi import APIRouter, File, Query, Response, UploadFile
 
 from techgraph.graph.errors import TechgraphError
 from techgraph.graph.store import GraphStore
 from techgraph.ingest.importing import ImportFileError, ImportReport, write_report
 
 from .. import uploads
-from ..deps import AppSettings, Store, WriteAccess
+from ..deps import AppSettings, Store, WriteAccess, respond
 from ..schemas import ImportPublic
 from .common import INVALID, UNAVAILABLE, _error
 
@@ -61,7 +61,7 @@ def import_eto(
         ),
     ],
     strict: StrictParam = False,
-) -> ImportPublic:
+) -> Response:
     """Import an ETO semiconductor supply-chain release (docs/import.md)."""
     from techgraph.ingest.eto import FILES, build_eto, read_eto
 
@@ -86,7 +86,7 @@ def import_csv(
         ),
     ],
     strict: StrictParam = False,
-) -> ImportPublic:
+) -> Response:
     """Import your own edge list, one relationship per row (docs/import.md)."""
     from techgraph.ingest.edgelist import build_edgelist, read_edgelist
 
@@ -124,7 +124,7 @@ def _place(files: list[UploadFile], directory: Path, wanted: dict[str, Any], lim
 
 def _import(
     store: GraphStore, run: Callable[[Path], ImportReport], strict: bool, source: str
-) -> ImportPublic:
+) -> Response:
     directory = Path(tempfile.mkdtemp(prefix="techgraph-upload-"))
     try:
         try:
@@ -148,16 +148,19 @@ def _import(
         outcome = write_report(store, report, strict)
     finally:
         uploads.remove(directory)
-    return ImportPublic(
-        source=source,
-        written=outcome.written,
-        rows_read=report.rows_read,
-        rows_loaded=report.rows_read - report.rows_skipped,
-        rows_skipped=report.rows_skipped,
-        row_errors=row_errors,  # type: ignore[arg-type]
-        nodes_written=len(report.batch.nodes) if outcome.written else 0,
-        relationships_written=len(report.batch.relationships) if outcome.written else 0,
-        nodes_new=outcome.after.total_nodes - outcome.before.total_nodes,
-        relationships_new=outcome.after.total_relationships - outcome.before.total_relationships,
-        notes=[uploads.scrub(n, directory) for n in report.notes],
+    return respond(
+        ImportPublic(
+            source=source,
+            written=outcome.written,
+            rows_read=report.rows_read,
+            rows_loaded=report.rows_read - report.rows_skipped,
+            rows_skipped=report.rows_skipped,
+            row_errors=row_errors,  # type: ignore[arg-type]
+            nodes_written=len(report.batch.nodes) if outcome.written else 0,
+            relationships_written=len(report.batch.relationships) if outcome.written else 0,
+            nodes_new=outcome.after.total_nodes - outcome.before.total_nodes,
+            relationships_new=outcome.after.total_relationships
+            - outcome.before.total_relationships,
+            notes=[uploads.scrub(n, directory) for n in report.notes],
+        )
     )
