@@ -941,6 +941,11 @@ GOVERNMENT_HEADS = frozenset(
 def _subject_by_parse(anchor: Token, ents: Sequence[Ent]) -> tuple[list[Ent], bool]:
     """The entities of the cue's grammatical subject, climbing to the verb that has one; and
     whether a subject was found at all."""
+    # "Intel's bid for ASML", "China's exports of gallium": the possessor of a noun cue
+    owners = [c for c in anchor.children if c.dep_ == "poss"] if anchor.pos_ == "NOUN" else []
+    owned = [e for o in owners if (e := _ent_at(ents, o.i)) is not None]
+    if owned:
+        return _unique(owned), True
     tok: Token | None = anchor
     for _ in range(8):
         if tok is None:
@@ -1399,6 +1404,13 @@ def _negated(
         return True
     if any(tuple(words[i : i + 2]) in NEG_PHRASES for i in range(len(words) - 1)):
         return True
+    if anchor.pos_ in ("NOUN", "") and anchor.lower_ in _DEAL_NOUNS:
+        # "he blocked Broadcom's $117 billion bid for Qualcomm": the deal never happened
+        if parsed and anchor.head.lower_ in BLOCKING_VERBS:
+            return True
+        before = doc[max(sent.start, start - 8) : start]
+        if not parsed and any(t.lower_ in BLOCKING_VERBS for t in before):
+            return True
     if parsed:
         verb = _clause_verb(anchor)
         for tok in (verb, *verb.ancestors):
@@ -1407,6 +1419,49 @@ def _negated(
             if tok.dep_ not in ("xcomp", "ccomp", "conj"):
                 break
     return False
+
+
+# Verbs that stop a deal: what they govern did not take place.
+BLOCKING_VERBS = frozenset(
+    [
+        "blocked",
+        "block",
+        "blocks",
+        "prohibited",
+        "prohibit",
+        "prohibits",
+        "vetoed",
+        "veto",
+        "vetoes",
+        "rejected",
+        "reject",
+        "rejects",
+        "abandoned",
+        "abandon",
+        "withdrew",
+        "withdrawn",
+        "scrapped",
+        "halted",
+        "stopped",
+    ]
+)
+_DEAL_NOUNS = frozenset(
+    [
+        "bid",
+        "bids",
+        "purchase",
+        "purchases",
+        "acquisition",
+        "acquisitions",
+        "takeover",
+        "takeovers",
+        "merger",
+        "deal",
+        "sale",
+        "investment",
+        "stake",
+    ]
+)
 
 
 def _hedged(

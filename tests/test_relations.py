@@ -296,3 +296,12 @@ def test_a_purchase_of_equipment_is_supply_not_investment(extractor: SpacyExtrac
     found = plain(extractor, "Vodafone bought Huawei equipment for years.")
     assert ("firm:huawei", "SUPPLIES", "firm:vodafone") in found
     assert not any(rtype == "INVESTS_IN" for _, rtype, _ in found)
+
+
+def test_a_blocked_deal_did_not_happen(extractor: SpacyExtractor) -> None:
+    found = [
+        r
+        for r in read(extractor, "In 2018 the US blocked Intel's $10 billion bid for ASML.")
+        if (r.source, r.type, r.target) == ("firm:intel", "INVESTS_IN", "firm:asml")
+    ]
+    assert found and all(r.negated for r in found)
