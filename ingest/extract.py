@@ -8,7 +8,11 @@ contract). Mentions come from three places, in this order of trust:
    alias of the long one for the rest of that document;
 3. the statistical NER (with a model only): ORG spans the gazetteer did not explain, resolved to a
    known node (exact name after normalising, then a close spelling) or else discovered as a new
-   `firm:<slug>` with `discovered=True` and a lower confidence.
+   `firm:<slug>` with `discovered=True` and a lower confidence;
+4. context (with a model only): the small NER misses or mislabels many firms ("Megvii" as a
+   place, "Bosch" as a person), so capitalised names that the sentence presents as firms (listed
+   with firms, after a firm noun, before a firm description or "of <country>") are discovered
+   too. People, dates, money and places are never firms on their own.
 
 Relations are left to ingest/relations.py.
 """

@@ -13,6 +13,12 @@ tokens so that it works on the blank pipeline too. Around each cue:
   stations to Vodafone"), never one introduced by "in"/"from" unless the cue asks for it; with a
   parse, they must hang below the cue's verb.
 
+Some facts are carried by noun phrases rather than verbs, and have rules of their own: descriptions
+of firms ("Autel Robotics, another Chinese drone maker" gives HEADQUARTERED_IN and PRODUCES;
+"Nikon of Japan", "Taiwan's TSMC"), member lists ("the Group of Seven (Canada, France, ...)"),
+possessive ownership ("Huawei's chip-design unit HiSilicon") and the owners of lists ("on the US
+Entity List").
+
 Each cue lists the relationship types it can mean with a direction ("owned by" points right to
 left); the first whose endpoint types the schema allows is taken, so "supplies 5G equipment"
 (a technology) is PRODUCES and "supplies Vodafone" (a firm) is SUPPLIES. Negation ("does not",
