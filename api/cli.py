@@ -257,9 +257,11 @@ def main() -> None:
 # importers are one group of their own.
 from . import cli_queries  # noqa: E402, F401
 from .cli_import import import_group  # noqa: E402
+from .cli_eval import eval_command  # noqa: E402
 from .cli_viz import browser_group, export_command, viz_group  # noqa: E402
 
 cli.add_command(import_group)
+cli.add_command(eval_command)
 cli.add_command(viz_group)
 cli.add_command(export_command)
 cli.add_command(browser_group)
