@@ -384,6 +384,7 @@ def test_openapi_documents_every_operation_with_examples(client: TestClient) -> 
         "/v1/alignment",
         "/v1/imports/eto",
         "/v1/imports/csv",
+        "/v1/documents",
         "/v1/cypher",
         "/health",
         "/stats",

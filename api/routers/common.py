@@ -48,20 +48,25 @@ OriginParam = Annotated[
 ]
 
 
+Responses = dict[int | str, dict[str, Any]]
+
+
 def _error(description: str) -> dict[str, Any]:
     return {"model": ErrorBody, "description": description}
 
 
-NOT_FOUND = {404: _error("No entity of that id or name; `suggestions` lists close names.")}
-AMBIGUOUS = {409: _error("The name fits several entities; `candidates` lists them.")}
-INVALID = {422: _error("A parameter was refused; `fields` says which and why.")}
-UNAVAILABLE = {503: _error("The backend cannot be reached; try again when it is back.")}
-AUTH = {
+NOT_FOUND: Responses = {
+    404: _error("No entity of that id or name; `suggestions` lists close names.")
+}
+AMBIGUOUS: Responses = {409: _error("The name fits several entities; `candidates` lists them.")}
+INVALID: Responses = {422: _error("A parameter was refused; `fields` says which and why.")}
+UNAVAILABLE: Responses = {503: _error("The backend cannot be reached; try again when it is back.")}
+AUTH: Responses = {
     401: _error("An API key is needed (TECHGRAPH_API_READ_REQUIRES_KEY) and none was sent."),
     403: _error("The API key is wrong."),
 }
 # Every read that takes entities by name.
-READ_ERRORS: dict[int | str, dict[str, Any]] = {
+READ_ERRORS: Responses = {
     **NOT_FOUND,
     **AMBIGUOUS,
     **INVALID,
