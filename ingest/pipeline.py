@@ -31,7 +31,12 @@ Choices the contract leaves to the pipeline, and why:
 - `hedged: true` is written when every statement of the fact in the document is hedged and the
   graph does not already assert it from another source (a hedge in one brief must not mark a
   reference fact as uncertain); a document that asserts a fact only hedged so far writes
-  `hedged: false`. Hedged statements' confidence is capped at HEDGED_CONFIDENCE.
+  `hedged: false`. Hedged statements' confidence is capped at HEDGED_CONFIDENCE. (Forgetting a
+  document does not recompute the flag: provenance records carry no hedge of their own.)
+- What the rules need of the graph (node names, the hedge flags and evidence sources of nearby
+  facts) is read once per run and kept current with the run's own writes. Another process
+  writing the same facts meanwhile can at worst make one hedge flag or one symmetric edge's
+  direction stale; the facts and their evidence stay right.
 """
 
 from __future__ import annotations
