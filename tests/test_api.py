@@ -400,3 +400,23 @@ def test_openapi_documents_every_operation_with_examples(client: TestClient) -> 
     assert {} not in paths["/v1/imports/csv"]["post"]["security"]
     assert {} in lookup["security"]
     assert client.get("/docs").status_code == 200
+
+
+def test_cors_only_for_configured_origins(tmp_path: Path) -> None:
+    preflight = {
+        "Origin": "https://app.example.org",
+        "Access-Control-Request-Method": "GET",
+        "Access-Control-Request-Headers": "X-API-Key",
+    }
+    settings = Settings(
+        backend="embedded", data_dir=tmp_path, cors_origins=["https://app.example.org"]
+    )
+    with TestClient(create_app(settings)) as client:
+        allowed = client.options("/v1/entities", headers=preflight)
+        assert allowed.status_code == 200
+        assert allowed.headers["access-control-allow-origin"] == "https://app.example.org"
+        other = client.get("/health", headers={"Origin": "https://evil.example"})
+        assert "access-control-allow-origin" not in other.headers
+    with TestClient(create_app(Settings(backend="embedded", data_dir=tmp_path))) as client:
+        plain = client.get("/health", headers={"Origin": "https://app.example.org"})
+        assert "access-control-allow-origin" not in plain.headers
