@@ -6,12 +6,14 @@ Every TechgraphError becomes one line on stderr and a non-zero exit code; no tra
 from __future__ import annotations
 
 import json
+import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
 import click
+from pydantic import ValidationError
 from rich.console import Console
 from rich.table import Table
 
@@ -69,7 +71,14 @@ def cli(ctx: click.Context, backend: str | None, data_dir: Path | None) -> None:
         overrides["backend"] = backend
     if data_dir:
         overrides["data_dir"] = data_dir
-    ctx.obj = Settings(**overrides)
+    try:
+        ctx.obj = Settings(**overrides)
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"TECHGRAPH_{'_'.join(str(p) for p in e['loc']).upper()}: {e['msg']}"
+            for e in exc.errors()
+        )
+        _fail(f"a setting has a value techgraph cannot use ({problems}).")
 
 
 def _store(ctx: click.Context) -> GraphStore:
@@ -163,14 +172,31 @@ def compact(ctx: click.Context) -> None:
 @cli.command()
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535))
+@click.option(
+    "--workers",
+    default=1,
+    show_default=True,
+    type=click.IntRange(1, 64),
+    help="Worker processes (each opens its own store; settings come from the environment).",
+)
 @click.pass_context
-def serve(ctx: click.Context, host: str, port: int) -> None:
-    """Run the HTTP API (uvicorn) on the configured backend."""
+def serve(ctx: click.Context, host: str, port: int, workers: int) -> None:
+    """Run the HTTP API (uvicorn) on the configured backend (docs/api.md)."""
     import uvicorn
 
     from .app import create_app
 
-    uvicorn.run(create_app(ctx.obj), host=host, port=port)
+    if workers == 1:
+        uvicorn.run(create_app(ctx.obj), host=host, port=port)
+        return
+    # Several workers need an import string; each builds its app from the environment, so
+    # pass the CLI's choices on through it.
+    s: Settings = ctx.obj
+    os.environ["TECHGRAPH_BACKEND"] = s.backend
+    os.environ["TECHGRAPH_DATA_DIR"] = str(s.data_dir)
+    uvicorn.run(
+        "techgraph.api.app:create_app", factory=True, host=host, port=port, workers=workers
+    )
 
 
 @cli.group()
@@ -256,10 +282,12 @@ def main() -> None:
 # The query commands live in their own module and register themselves on `cli`; the
 # importers are one group of their own.
 from . import cli_queries  # noqa: E402, F401
-from .cli_import import import_group  # noqa: E402
 from .cli_eval import eval_command  # noqa: E402
+from .cli_import import import_group  # noqa: E402
+from .cli_ingest import ingest_command  # noqa: E402
 from .cli_viz import browser_group, export_command, viz_group  # noqa: E402
 
+cli.add_command(ingest_command)
 cli.add_command(import_group)
 cli.add_command(eval_command)
 cli.add_command(viz_group)

@@ -348,7 +348,9 @@ class EmbeddedStore(GraphStore):
         data.update(self._dump())
         tmp = self._snapshot.with_suffix(".json.tmp")
         with tmp.open("w", encoding="utf-8") as fh:
-            json.dump(data, fh, ensure_ascii=False, separators=(",", ":"))
+            # json.dumps uses the C encoder; json.dump to a file would use the pure-Python one
+            # (4x slower on a large graph), at the cost of one string of the snapshot's size.
+            fh.write(json.dumps(data, ensure_ascii=False, separators=(",", ":")))
             fh.flush()
             os.fsync(fh.fileno())
         os.replace(tmp, self._snapshot)

@@ -150,4 +150,9 @@ def canonical_json(data: Mapping[str, Any]) -> str:
 
 def provenance_key(data: Mapping[str, Any]) -> str:
     """Content key of a provenance record given as a dict (as stored by the backends)."""
-    return hashlib.sha256(canonical_json(data).encode()).hexdigest()[:24]
+    return json_key(canonical_json(data))
+
+
+def json_key(canonical: str) -> str:
+    """The key of a provenance record from its canonical JSON text."""
+    return hashlib.sha256(canonical.encode()).hexdigest()[:24]

@@ -29,6 +29,7 @@ from .model import (
     Relationship,
     Route,
     WriteSummary,
+    json_key,
     unique,
 )
 from .schema import RESERVED_PROPERTIES, Schema, missing_endpoints_error
@@ -102,7 +103,9 @@ class Neo4jStore(GraphStore):
 
     def _read(self, query: str, **params: Any) -> list[dict[str, Any]]:
         with self._errors(), self._session(read=True) as session:
-            return session.execute_read(lambda tx: [r.data() for r in tx.run(query, params)])
+            # dict(record): the values are already plain maps and lists, and Record.data()
+            # would walk them all again (a quarter of a query's client time).
+            return session.execute_read(lambda tx: [dict(r) for r in tx.run(query, params)])
 
     # -- writing -------------------------------------------------------------------------------
 
@@ -128,9 +131,9 @@ class Neo4jStore(GraphStore):
             if replace_source is not None:
                 self._forget(tx, replace_source)
             if outside:
-                found = {r["id"] for r in tx.run(cypher("existing_ids"), ids=sorted(outside))}
-                if outside - found:
-                    raise missing_endpoints_error(outside - found)
+                missing = {r["id"] for r in tx.run(cypher("missing_ids"), ids=sorted(outside))}
+                if missing:
+                    raise missing_endpoints_error(missing)
             for label, rows in nodes_by_label.items():
                 query = cypher("merge_nodes", label=self.schema.label(label))
                 for chunk in _chunks(rows):
@@ -157,6 +160,7 @@ class Neo4jStore(GraphStore):
 
     def clear(self) -> None:
         with self._errors(), self._session() as session:
+            session.run(cypher("delete_all_relationships")).consume()
             session.run(cypher("delete_all")).consume()
 
     def close(self) -> None:
@@ -269,11 +273,12 @@ def _rel_row(rel: Relationship) -> dict[str, Any]:
 
 
 def _prov_rows(provenance: Sequence[Provenance]) -> list[dict[str, Any]]:
-    rows = {p.key: p for p in provenance}
-    return [
-        {"key": k, "json": p.to_json(), "source": p.source, "confidence": p.confidence}
-        for k, p in rows.items()
-    ]
+    rows: dict[str, dict[str, Any]] = {}
+    for p in provenance:
+        text = p.to_json()  # encoded once: the key is the hash of this same text
+        key = json_key(text)
+        rows[key] = {"key": key, "json": text, "source": p.source, "confidence": p.confidence}
+    return list(rows.values())
 
 
 def _node(props: Mapping[str, Any]) -> Node:

@@ -393,7 +393,9 @@ def exposure(store: GraphStore, item: str, origin: str = "CHN", depth: int = 4) 
     chain_ids = {h.end.id for chain in chains.values() for h in chain}
     hq.update(_headquarters(store, chain_ids - hq.keys()))
     made = _manufacturing(store, supplier_ids)
-    listed = _listings(store, [*supplier_ids, *chain_ids])
+    # Only firms can be restricted parties here (_bases stops at a country supplier); asking a
+    # country hub for its listings would walk all its relationships for nothing.
+    listed = _listings(store, [i for i in (*supplier_ids, *chain_ids) if i.startswith("firm:")])
 
     findings: list[Finding] = []
     for row in tree:
