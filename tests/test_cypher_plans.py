@@ -69,6 +69,10 @@ def loaded(neo4j_session_store: Neo4jStore, reference: FactBatch) -> Neo4jStore:
     """Plans depend on the database's statistics: plan against a realistic graph."""
     neo4j_session_store.clear()
     neo4j_session_store.write(reference)
+    # Index statistics sampled while the database was empty would otherwise make the planner
+    # prefer scans; this resamples, waits for it and clears the plan cache.
+    with neo4j_session_store._driver.session(database=neo4j_session_store.database) as s:
+        s.run("CALL db.prepareForReplanning()").consume()
     return neo4j_session_store
 
 
