@@ -333,9 +333,7 @@ def neo4j_load(plan: SyntheticSupplyChain, args: argparse.Namespace) -> dict[str
                     )
                 return info
             log("neo4j: emptying the benchmark database")
-            with driver.session(database=args.database) as session:
-                session.run(cypher("bench_delete_all_relationships")).consume()
-            store.clear()
+            store.clear()  # relationships first, in small transactions (since e3568c7)
             store.init()
             log("neo4j: loading nodes")
             load_before = load_average()
