@@ -7,6 +7,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 NOT_SHIPPED = {"tests", "benchmarks"}  # run from a checkout only
+# Folders that are not source: build output, environments, caches, test output.
+SKIP = NOT_SHIPPED | {"build", "dist", ".venv", ".git", ".techgraph", "test-output"}
 
 
 def test_every_python_package_is_listed_in_pyproject() -> None:
@@ -15,7 +17,7 @@ def test_every_python_package_is_listed_in_pyproject() -> None:
     found = {"techgraph"}
     for init in ROOT.rglob("__init__.py"):
         rel = init.parent.relative_to(ROOT)
-        if rel.parts and (rel.parts[0] in NOT_SHIPPED or rel.parts[0].startswith(".")):
+        if rel.parts and rel.parts[0] in SKIP:
             continue
         if rel.parts:
             found.add(".".join(("techgraph", *rel.parts)))
