@@ -57,6 +57,8 @@ LOCK = "lock"
 COMPACT_RATIO = 1.0
 MIN_COMPACT_BYTES = 4 * 1024 * 1024
 LOCK_TIMEOUT_S = 30.0
+# Attribute under which a node's or relationship's decoded value is cached (never stored).
+DECODED = "_decoded"
 
 BatchDict = dict[str, list[dict[str, Any]]]
 
@@ -187,6 +189,7 @@ class EmbeddedStore(GraphStore):
                     prov={provenance_key(p): p for p in node.get("provenance", ())},
                 )
             else:
+                attrs.pop(DECODED, None)
                 attrs["name"] = node["name"]
                 attrs["aliases"] = unique([*attrs["aliases"], *node.get("aliases", ())])
                 attrs["props"].update(node.get("props", {}))
@@ -196,6 +199,7 @@ class EmbeddedStore(GraphStore):
             source, rtype, target = rel["source"], rel["type"], rel["target"]
             if g.has_edge(source, target, key=rtype):
                 attrs = g.edges[source, target, rtype]
+                attrs.pop(DECODED, None)
                 attrs["props"].update(rel.get("props", {}))
                 for p in rel.get("provenance", ()):
                     attrs["prov"].setdefault(provenance_key(p), p)
@@ -249,11 +253,13 @@ class EmbeddedStore(GraphStore):
                 g.remove_edge(s, t, key=k)
             else:
                 g.edges[s, t, k]["prov"] = prov
+                g.edges[s, t, k].pop(DECODED, None)
         for node_id, prov in plan.kept_nodes.items():
             if node_id in plan.nodes:
                 g.remove_node(node_id)
             else:
                 g.nodes[node_id]["prov"] = prov
+                g.nodes[node_id].pop(DECODED, None)
 
     # -- writing -------------------------------------------------------------------------------
 
@@ -616,24 +622,33 @@ def _decode_line(line: bytes) -> dict[str, Any] | None:
     return data if isinstance(data, dict) and "seq" in data else None
 
 
-def _node(node_id: str, a: Mapping[str, Any]) -> Node:
-    return Node(
-        id=node_id,
-        name=a["name"],
-        aliases=tuple(a["aliases"]),
-        props=dict(a["props"]),
-        provenance=tuple(Provenance.from_dict(p) for p in a["prov"].values()),
-    )
+def _node(node_id: str, a: dict[str, Any]) -> Node:
+    """The node as a value, decoded once and kept in its attributes until it next changes
+    (`_apply` drops it): questions read the same suppliers and countries many times."""
+    cached: Node | None = a.get(DECODED)
+    if cached is None:
+        cached = a[DECODED] = Node(
+            id=node_id,
+            name=a["name"],
+            aliases=tuple(a["aliases"]),
+            props=dict(a["props"]),
+            provenance=tuple(Provenance.from_dict(p) for p in a["prov"].values()),
+        )
+    return cached
 
 
-def _rel(source: str, rtype: str, target: str, a: Mapping[str, Any]) -> Relationship:
-    return Relationship(
-        source=source,
-        type=rtype,
-        target=target,
-        props=dict(a["props"]),
-        provenance=tuple(Provenance.from_dict(p) for p in a["prov"].values()),
-    )
+def _rel(source: str, rtype: str, target: str, a: dict[str, Any]) -> Relationship:
+    """The relationship as a value, cached like `_node`."""
+    cached: Relationship | None = a.get(DECODED)
+    if cached is None:
+        cached = a[DECODED] = Relationship(
+            source=source,
+            type=rtype,
+            target=target,
+            props=dict(a["props"]),
+            provenance=tuple(Provenance.from_dict(p) for p in a["prov"].values()),
+        )
+    return cached
 
 
 def _signature(path: Path) -> tuple[int, int] | None:
