@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import click
 
-from techgraph.graph.factory import open_store
 from techgraph.graph.store import GraphStore
 
-from .settings import Settings
+from .settings import Settings, open_configured_store
 
 
 def store_from(ctx: click.Context) -> GraphStore:
@@ -17,14 +16,7 @@ def store_from(ctx: click.Context) -> GraphStore:
     if isinstance(existing, GraphStore):
         return existing
     s: Settings = root.obj
-    store = open_store(
-        s.backend,
-        data_dir=s.data_dir,
-        neo4j_uri=s.neo4j_uri,
-        neo4j_user=s.neo4j_user,
-        neo4j_password=s.neo4j_password.get_secret_value(),
-        neo4j_database=s.neo4j_database,
-    )
+    store = open_configured_store(s)
     root.meta["techgraph.store"] = store
     root.call_on_close(store.close)
     return store

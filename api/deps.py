@@ -20,11 +20,10 @@ from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBea
 from pydantic import BaseModel
 
 from techgraph.graph.errors import TechgraphError
-from techgraph.graph.factory import open_store
 from techgraph.graph.model import Counts, FactBatch, Node, Relationship, Route, WriteSummary
 from techgraph.graph.store import Direction, GraphStore, Neighbour, Step
 
-from .settings import Settings
+from .settings import Settings, open_configured_store
 
 T = TypeVar("T")
 MAX_PAGE = 1000
@@ -120,15 +119,8 @@ class SerializedStore(GraphStore):
 _opening = threading.Lock()
 
 
-def open_configured_store(settings: Settings) -> GraphStore:
-    store = open_store(
-        settings.backend,
-        data_dir=settings.data_dir,
-        neo4j_uri=settings.neo4j_uri,
-        neo4j_user=settings.neo4j_user,
-        neo4j_password=settings.neo4j_password.get_secret_value(),
-        neo4j_database=settings.neo4j_database,
-    )
+def open_app_store(settings: Settings) -> GraphStore:
+    store = open_configured_store(settings)
     # The Neo4j driver is thread-safe and pools its connections; the embedded store is not.
     return store if store.backend == "neo4j" else SerializedStore(store)
 
@@ -150,7 +142,7 @@ async def get_store(request: Request) -> GraphStore:
 def _open_once(state: Any) -> GraphStore:
     with _opening:  # two first requests at once must not open two stores
         if state.store is None:
-            state.store = open_configured_store(state.settings)
+            state.store = open_app_store(state.settings)
         store: GraphStore = state.store
         return store
 

@@ -15,6 +15,8 @@ from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from techgraph.graph.errors import ConfigError
+from techgraph.graph.factory import open_store
+from techgraph.graph.store import GraphStore
 
 # An API key shorter than this is refused at start-up: a short key can be guessed over HTTP.
 MIN_API_KEY_LENGTH = 16
@@ -88,6 +90,18 @@ class Settings(BaseSettings):
     @property
     def max_upload_bytes(self) -> int:
         return int(self.max_upload_mb * 1024 * 1024)
+
+
+def open_configured_store(settings: Settings) -> GraphStore:
+    """The store these settings name (CLI and HTTP API open it the same way)."""
+    return open_store(
+        settings.backend,
+        data_dir=settings.data_dir,
+        neo4j_uri=settings.neo4j_uri,
+        neo4j_user=settings.neo4j_user,
+        neo4j_password=settings.neo4j_password.get_secret_value(),
+        neo4j_database=settings.neo4j_database,
+    )
 
 
 @cache
