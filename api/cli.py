@@ -194,9 +194,7 @@ def serve(ctx: click.Context, host: str, port: int, workers: int) -> None:
     s: Settings = ctx.obj
     os.environ["TECHGRAPH_BACKEND"] = s.backend
     os.environ["TECHGRAPH_DATA_DIR"] = str(s.data_dir)
-    uvicorn.run(
-        "techgraph.api.app:create_app", factory=True, host=host, port=port, workers=workers
-    )
+    uvicorn.run("techgraph.api.app:create_app", factory=True, host=host, port=port, workers=workers)
 
 
 @cli.group()
