@@ -35,6 +35,24 @@ _types_option = click.option(
     "types",
     help="Only these relationship types, comma-separated (e.g. SUPPLIES,PRODUCES).",
 )
+
+
+def _path_limit_options(f: F) -> F:
+    """--max-hops and -k, shared by `path` and `viz path`."""
+    f = click.option(
+        "-k",
+        "--paths",
+        "k",
+        default=3,
+        show_default=True,
+        type=click.IntRange(1, q.MAX_PATHS),
+        help="At most this many shortest paths.",
+    )(f)
+    return click.option(
+        "--max-hops", default=6, show_default=True, type=click.IntRange(1, q.MAX_HOPS)
+    )(f)
+
+
 _depth_option = click.option(
     "--depth",
     default=4,
@@ -113,16 +131,7 @@ def neighbours(
 @click.argument("source")
 @click.argument("target")
 @_types_option
-@click.option("--max-hops", default=6, show_default=True, type=click.IntRange(1, q.MAX_HOPS))
-@click.option(
-    "-k",
-    "--paths",
-    "k",
-    default=3,
-    show_default=True,
-    type=click.IntRange(1, q.MAX_PATHS),
-    help="At most this many shortest paths.",
-)
+@_path_limit_options
 @json_option
 @click.pass_context
 def path(

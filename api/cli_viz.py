@@ -19,7 +19,7 @@ from techgraph.graph.errors import InvalidArgument
 from techgraph.graph.store import GraphStore
 
 from .cli import _store
-from .cli_queries import _depth_option, _rel_types, _types_option
+from .cli_queries import _depth_option, _path_limit_options, _rel_types, _types_option
 
 _output_option = click.option(
     "-o",
@@ -50,16 +50,7 @@ def viz_group() -> None:
 @click.argument("source")
 @click.argument("target")
 @_types_option
-@click.option("--max-hops", default=6, show_default=True, type=click.IntRange(1, q.MAX_HOPS))
-@click.option(
-    "-k",
-    "--paths",
-    "k",
-    default=3,
-    show_default=True,
-    type=click.IntRange(1, q.MAX_PATHS),
-    help="At most this many shortest paths.",
-)
+@_path_limit_options
 @_mark_option
 @_output_option
 @click.pass_context

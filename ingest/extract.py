@@ -31,7 +31,7 @@ from techgraph.graph.store import GraphStore
 
 from .model import Extraction, Mention
 from .nlp import Gazetteer, Pipeline, load_pipeline, node_type
-from .relations import Ent, extract_relations
+from .relations import FIRM_NOUNS_CORE, Ent, extract_relations
 
 EXTRACTOR_NAME = "techgraph-spacy"
 EXTRACTOR_VERSION = "0.1.0"
@@ -623,49 +623,9 @@ _OWNER_NOUNS = frozenset(
     {"subsidiary", "unit", "affiliate", "division", "arm", "parent", "shareholder", "owner"}
 )
 _NAME_GLUE = frozenset({"&", "-", "of", "for", "at", "the", "and"})
-_FIRM_NOUNS = frozenset(
-    [
-        "firm",
-        "firms",
-        "company",
-        "companies",
-        "maker",
-        "makers",
-        "producer",
-        "producers",
-        "manufacturer",
-        "manufacturers",
-        "designer",
-        "designers",
-        "developer",
-        "developers",
-        "supplier",
-        "suppliers",
-        "vendor",
-        "vendors",
-        "chipmaker",
-        "chipmakers",
-        "carrier",
-        "carriers",
-        "operator",
-        "operators",
-        "group",
-        "refiner",
-        "refiners",
-        "institute",
-        "centre",
-        "center",
-        "laboratory",
-        "subsidiary",
-        "start-up",
-        "startup",
-        "up",
-        "shareholder",
-        "partner",
-        "rival",
-        "rivals",
-    ]
-)
+# Discovery also reads an organisation's name out of a partner or rival phrase ("its rival
+# X", "start-up Y").
+_FIRM_NOUNS = FIRM_NOUNS_CORE | {"partner", "rival", "rivals", "shareholder", "up"}
 
 
 # Last words of firms' names that the gazetteer also knows as technologies.

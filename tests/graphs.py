@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from techgraph.graph.model import FactBatch, Node, Provenance, Relationship
+from techgraph.graph.store import Direction, GraphStore
 
 SRC = Provenance("dataset:test", "test", "1", 1.0, locator="fixture", citation="test fixture")
 
@@ -67,3 +68,11 @@ def supply_chain() -> FactBatch:
         nodes=nodes,
         relationships=[Relationship(s, t, o, p, (SRC,)) for s, t, o, p in rels],
     )
+
+
+def edge(store: GraphStore, source: str, rtype: str, target: str) -> Relationship:
+    """The relationship source -[rtype]-> target, or a failed assertion naming it."""
+    for n in store.neighbours(source, [rtype], Direction.OUT):
+        if n.node.id == target:
+            return n.relationship
+    raise AssertionError(f"no {source} -[{rtype}]-> {target}")

@@ -345,13 +345,9 @@ def test_documents_mentioning_an_entity_with_sentence_and_stated_facts(
 
 
 def test_browser_commands_hand_out_the_shipped_files(tmp_path: Path) -> None:
-    from techgraph.api.cli import cli
-    from techgraph.api.cli_viz import browser_group
 
     from .test_cli import one_error_line, run
 
-    if "browser" not in cli.commands:  # until api/cli.py registers it
-        cli.add_command(browser_group)
     code, out, _ = run("browser", "style")
     assert code == 0 and out == style_sheet()
     code, out, _ = run("browser", "explorations")

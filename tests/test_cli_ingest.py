@@ -17,7 +17,6 @@ import pytest
 from click.testing import CliRunner
 
 from techgraph.api.cli import cli
-from techgraph.api.cli_ingest import ingest_command
 from techgraph.graph.embedded import EmbeddedStore
 from techgraph.graph.model import FactBatch
 from techgraph.graph.store import Direction, GraphStore
@@ -28,9 +27,6 @@ from .conftest import NEO4J_URI
 from .test_documents import make_pdf
 
 FIXTURES = Path(__file__).parent / "fixtures" / "docs"
-
-if "ingest" not in cli.commands:  # until api/cli.py registers the command itself
-    cli.add_command(ingest_command)
 
 
 def run(store: GraphStore, *args: str, input: bytes | None = None) -> tuple[int, str, str]:

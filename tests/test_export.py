@@ -10,8 +10,6 @@ from pathlib import Path
 import networkx as nx
 import pytest
 
-from techgraph.api.cli import cli
-from techgraph.api.cli_viz import export_command
 from techgraph.graph.export import export, read_rows
 from techgraph.graph.model import FactBatch, Node, Provenance, Relationship
 from techgraph.graph.store import GraphStore
@@ -19,9 +17,6 @@ from techgraph.graph.store import GraphStore
 from .conftest import NEO4J_URI
 from .graphs import supply_chain
 from .test_cli import one_error_line, run
-
-if "export" not in cli.commands:  # until api/cli.py registers it
-    cli.add_command(export_command)
 
 SENTENCE = "Huawei, a Chinese firm, makes 5G base stations, an analyst wrote."
 DOC = "doc:" + "ab" * 32

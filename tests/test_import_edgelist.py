@@ -10,22 +10,19 @@ import pytest
 from click.testing import CliRunner
 
 from techgraph.api.cli import cli
-from techgraph.api.cli_import import import_group
 from techgraph.graph.embedded import EmbeddedStore
-from techgraph.graph.model import FactBatch, Provenance, Relationship
-from techgraph.graph.store import Direction, GraphStore
+from techgraph.graph.model import FactBatch, Provenance
+from techgraph.graph.store import GraphStore
 from techgraph.ingest.edgelist import import_edgelist, read_edgelist
 from techgraph.ingest.importing import ImportFileError, ImportReport, write_report
 
 from .conftest import NEO4J_URI
+from .graphs import edge
 
 FIXTURES = Path(__file__).parent / "fixtures" / "edgelist"
 GOOD = FIXTURES / "suppliers.csv"
 BAD = FIXTURES / "bad.csv"
 HEADER = "source,relation,target,source_name,target_name,share,year,citation,properties\n"
-
-if "import" not in cli.commands:  # until api/cli.py registers the group itself
-    cli.add_command(import_group)
 
 
 @pytest.fixture
@@ -38,13 +35,6 @@ def load(store: GraphStore, path: Path = GOOD, strict: bool = False) -> ImportRe
     report = import_edgelist(store, path)
     write_report(store, report, strict)
     return report
-
-
-def edge(store: GraphStore, source: str, rtype: str, target: str) -> Relationship:
-    for n in store.neighbours(source, [rtype], Direction.OUT):
-        if n.node.id == target:
-            return n.relationship
-    raise AssertionError(f"no {source} -[{rtype}]-> {target}")
 
 
 def test_ids_are_created_and_names_resolved(graph: GraphStore) -> None:

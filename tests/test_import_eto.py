@@ -16,9 +16,8 @@ import yaml
 from click.testing import CliRunner
 
 from techgraph.api.cli import cli
-from techgraph.api.cli_import import import_group
 from techgraph.graph.embedded import EmbeddedStore
-from techgraph.graph.model import FactBatch, Provenance, Relationship
+from techgraph.graph.model import FactBatch, Provenance
 from techgraph.graph.schema import SCHEMA_PATH, Schema
 from techgraph.graph.store import Direction, GraphStore
 from techgraph.ingest.eto import import_eto, read_eto
@@ -26,13 +25,11 @@ from techgraph.ingest.importing import ImportFileError, ImportReport, write_repo
 from techgraph.ingest.reference import load_reference
 
 from .conftest import NEO4J_URI
+from .graphs import edge
 
 FIXTURES = Path(__file__).parent / "fixtures" / "eto"
 BAD = FIXTURES / "bad"
 CITATION_A = "Fixture citation A (invented figures for tests)"
-
-if "import" not in cli.commands:  # until api/cli.py registers the group itself
-    cli.add_command(import_group)
 
 
 @pytest.fixture
@@ -46,13 +43,6 @@ def load(store: GraphStore, directory: Path = FIXTURES, strict: bool = False) ->
     report = import_eto(store, directory)
     write_report(store, report, strict)
     return report
-
-
-def edge(store: GraphStore, source: str, rtype: str, target: str) -> Relationship:
-    for n in store.neighbours(source, [rtype], Direction.OUT):
-        if n.node.id == target:
-            return n.relationship
-    raise AssertionError(f"no {source} -[{rtype}]-> {target}")
 
 
 def targets(store: GraphStore, source: str, rtype: str) -> set[str]:

@@ -16,16 +16,11 @@ from typing import Any
 
 import pytest
 
-from techgraph.api.cli import cli
-from techgraph.api.cli_viz import viz_group
 from techgraph.graph.store import GraphStore
 
 from .conftest import IN_CI, NEO4J_URI
 from .graphs import supply_chain
 from .test_cli import one_error_line, run
-
-if "viz" not in cli.commands:  # until api/cli.py registers it
-    cli.add_command(viz_group)
 
 CHROMIUM = os.environ.get("TECHGRAPH_TEST_CHROMIUM", "/usr/bin/chromium")
 # No internet here: without these, Chromium's background services flood refused connections.
