@@ -470,6 +470,8 @@ class EmbeddedStore(GraphStore):
             for step in steps:
                 for s, t, a in self._hops(origin, step.rel_type, step.direction):
                     other = t if s == origin else s
+                    if step.to is not None and other != step.to:
+                        continue
                     rel = _rel(s, step.rel_type, t, a)
                     found.append((origin, Neighbour(rel, _node(other, g.nodes[other]))))
         return found

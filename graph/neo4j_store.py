@@ -8,7 +8,7 @@ never see a driver traceback.
 from __future__ import annotations
 
 import contextlib
-import json
+import functools
 from collections import defaultdict
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
@@ -191,8 +191,10 @@ class Neo4jStore(GraphStore):
         ]
 
     def get_nodes(self, node_ids: Sequence[str]) -> dict[str, Node]:
+        if not node_ids:
+            return {}
         rows = self._read(cypher("get_nodes"), ids=list(dict.fromkeys(node_ids)))
-        nodes = (_node(r["node"]) for r in rows)
+        nodes = (_node(props) for props in rows[0]["nodes"])
         return {n.id: n for n in nodes}
 
     def expand(self, node_ids: Sequence[str], steps: Sequence[Step]) -> list[tuple[str, Neighbour]]:
@@ -202,14 +204,15 @@ class Neo4jStore(GraphStore):
         rows = self._read(
             cypher("expand", types=types),
             ids=list(dict.fromkeys(node_ids)),
-            steps=[{"type": s.rel_type, "direction": Direction(s.direction).value} for s in steps],
+            steps=[
+                {"type": s.rel_type, "direction": Direction(s.direction).value, "to": s.to}
+                for s in steps
+            ],
         )
+        nodes = {props["id"]: _node(props) for props in rows[0]["nodes"]}
         return [
-            (
-                r["origin"],
-                Neighbour(_rel(r["source"], r["type"], r["target"], r["rel"]), _node(r["node"])),
-            )
-            for r in rows
+            (origin, Neighbour(_rel(source, rtype, target, rel), nodes[other]))
+            for origin, rtype, source, target, rel, other in rows[0]["hops"]
         ]
 
     def shortest_paths(
@@ -287,7 +290,7 @@ def _node(props: Mapping[str, Any]) -> Node:
         name=props.get("name", props["id"]),
         aliases=tuple(props.get("aliases") or ()),
         props={k: v for k, v in props.items() if k not in RESERVED_PROPERTIES},
-        provenance=tuple(Provenance.from_dict(json.loads(p)) for p in props.get("provenance", ())),
+        provenance=tuple(_provenance(p) for p in props.get("provenance", ())),
     )
 
 
@@ -297,8 +300,15 @@ def _rel(source: str, rtype: str, target: str, props: Mapping[str, Any]) -> Rela
         type=rtype,
         target=target,
         props={k: v for k, v in props.items() if k not in RESERVED_PROPERTIES},
-        provenance=tuple(Provenance.from_dict(json.loads(p)) for p in props.get("provenance", ())),
+        provenance=tuple(_provenance(p) for p in props.get("provenance", ())),
     )
+
+
+@functools.lru_cache(maxsize=100_000)
+def _provenance(text: str) -> Provenance:
+    """A stored provenance record, decoded once: questions read the same edges again and again
+    (Provenance is immutable, so sharing one is safe)."""
+    return Provenance.from_json(text)
 
 
 def _chunks(rows: list[dict[str, Any]]) -> Iterator[list[dict[str, Any]]]:

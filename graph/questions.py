@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 
@@ -25,15 +25,30 @@ MAX_PATHS = 20
 MAX_PARENT_CHAIN = 20  # ownership chains are short; the bound only guards against cycles
 DEFAULT_PATH_TYPES_EXCLUDED = ("MENTIONS",)  # "both mentioned in one document" is no link
 
-# How a dependency tree grows out of each kind of node.
-TREE_STEPS: dict[str, tuple[Step, ...]] = {
-    "tech": (Step("REQUIRES", Direction.OUT), Step("IS_TYPE_OF", Direction.IN)),
-    "firm": (Step("REQUIRES", Direction.OUT), Step("SUPPLIES", Direction.IN)),
-}
-SUPPLIER_STEPS: dict[str, tuple[Step, ...]] = {
-    "tech": (Step("PRODUCES", Direction.IN),),
-    "firm": (Step("SUPPLIES", Direction.IN),),
-}
+# How a dependency tree grows out of a technology or firm: what it requires, its subtypes (a
+# technology's), the firms that supply it (a firm's). The schema lets IS_TYPE_OF join only
+# technologies and SUPPLIES only firms and countries, so one expansion serves both kinds.
+TREE_KINDS = ("tech", "firm")
+TREE_STEPS = (
+    Step("REQUIRES", Direction.OUT),
+    Step("IS_TYPE_OF", Direction.IN),
+    Step("SUPPLIES", Direction.IN),
+)
+# Who supplies a node of the tree: producers of a technology, suppliers of a firm (PRODUCES
+# ends only at technologies, SUPPLIES never does).
+SUPPLIER_STEPS = (Step("PRODUCES", Direction.IN), Step("SUPPLIES", Direction.IN))
+
+
+def _firm_fact_steps(origin_id: str) -> tuple[Step, ...]:
+    """What exposure needs to know of a supplying firm: where it is headquartered, its parent,
+    whether it manufactures in the origin (its other sites do not matter), who lists it as a
+    restricted party."""
+    return (
+        Step("HEADQUARTERED_IN", Direction.OUT),
+        Step("SUBSIDIARY_OF", Direction.OUT),
+        Step("MANUFACTURES_IN", Direction.OUT, to=origin_id),
+        Step("RESTRICTS_TRADE_WITH", Direction.IN),
+    )
 
 
 def check_range(name: str, value: int, low: int, high: int) -> None:
@@ -156,19 +171,25 @@ class SuppliersAnswer:
     countries: list[CountryShare]
 
 
-def _headquarters(store: GraphStore, ids: Iterable[str]) -> dict[str, Hop]:
-    """The HEADQUARTERED_IN hop of each firm (the first by country id when a firm has two)."""
+def _first_hops(
+    starts: Mapping[str, Node], rows: Iterable[tuple[str, Neighbour]]
+) -> dict[str, Hop]:
+    """One hop per start node: the first by the far end's id where there are several."""
     found: dict[str, Hop] = {}
-    firms = [i for i in dict.fromkeys(ids) if i.startswith("firm:")]
-    rows = store.expand(firms, [Step("HEADQUARTERED_IN", Direction.OUT)])
-    nodes = store.get_nodes(firms)
     for origin, n in sorted(rows, key=lambda r: (r[0], r[1].node.id)):
         if origin not in found:
-            found[origin] = Hop(nodes[origin], n.relationship, n.node)
+            found[origin] = Hop(starts[origin], n.relationship, n.node)
     return found
 
 
-def _country_of(node: Node, hq: dict[str, Hop]) -> str | None:
+def _headquarters(store: GraphStore, nodes: Iterable[Node]) -> dict[str, Hop]:
+    """The HEADQUARTERED_IN hop of each firm among `nodes` (the first by country id when a
+    firm has two)."""
+    firms = {n.id: n for n in nodes if n.prefix == "firm"}
+    return _first_hops(firms, store.expand(list(firms), [Step("HEADQUARTERED_IN", Direction.OUT)]))
+
+
+def _country_of(node: Node, hq: Mapping[str, Hop]) -> str | None:
     if node.id.startswith("country:"):
         return node.id
     hop = hq.get(node.id)
@@ -207,7 +228,7 @@ def suppliers(store: GraphStore, item: str) -> SuppliersAnswer:
     """Who provides technology or input `item`, firms and countries, with share, year, source."""
     node = store.resolve(item, ["tech"])
     neighbours_ = _producer_rows(store, [node.id]).get(node.id, [])
-    hq = _headquarters(store, (n.node.id for n in neighbours_))
+    hq = _headquarters(store, (n.node for n in neighbours_))
     rows = [SupplierRow(n.node, n.relationship, _country_of(n.node, hq)) for n in neighbours_]
     rows.sort(key=lambda r: (-(r.share or -1.0), r.provider.name, r.provider.id))
     return SuppliersAnswer(node, rows, _aggregate(rows))
@@ -231,13 +252,8 @@ def _tree(store: GraphStore, root: Node, depth: int) -> list[DependencyRow]:
     seen = {root.id: rows[0]}
     frontier = [root]
     for level in range(1, depth + 1):
-        by_kind: dict[str, list[str]] = defaultdict(list)
-        for node in frontier:
-            if node.prefix in TREE_STEPS:
-                by_kind[node.prefix].append(node.id)
-        found: list[tuple[str, Neighbour]] = []
-        for kind, ids in by_kind.items():
-            found += store.expand(ids, TREE_STEPS[kind])
+        ids = [node.id for node in frontier if node.prefix in TREE_KINDS]
+        found = store.expand(ids, TREE_STEPS)
         found.sort(key=lambda r: (r[0], r[1].node.id, r[1].relationship.type))
         nxt: list[Node] = []
         for origin, n in found:
@@ -256,21 +272,25 @@ def _tree(store: GraphStore, root: Node, depth: int) -> list[DependencyRow]:
     return rows
 
 
-def _suppliers_of(store: GraphStore, nodes: Sequence[Node]) -> dict[str, list[SupplierRow]]:
-    by_kind: dict[str, list[str]] = defaultdict(list)
-    for node in nodes:
-        if node.prefix in SUPPLIER_STEPS:
-            by_kind[node.prefix].append(node.id)
-    found: list[tuple[str, Neighbour]] = []
-    for kind, ids in by_kind.items():
-        found += store.expand(ids, SUPPLIER_STEPS[kind])
-    hq = _headquarters(store, (n.node.id for _, n in found))
+def _supply(store: GraphStore, nodes: Sequence[Node]) -> list[tuple[str, Neighbour]]:
+    """Who supplies each node: the producers of a technology, the suppliers of a firm."""
+    return store.expand([n.id for n in nodes if n.prefix in TREE_KINDS], SUPPLIER_STEPS)
+
+
+def _supplier_rows(
+    found: Sequence[tuple[str, Neighbour]], hq: Mapping[str, Hop]
+) -> dict[str, list[SupplierRow]]:
     out: dict[str, list[SupplierRow]] = defaultdict(list)
     for origin, n in found:
         out[origin].append(SupplierRow(n.node, n.relationship, _country_of(n.node, hq)))
     for rows in out.values():
         rows.sort(key=lambda r: (-(r.share or -1.0), r.provider.name, r.provider.id))
     return out
+
+
+def _suppliers_of(store: GraphStore, nodes: Sequence[Node]) -> dict[str, list[SupplierRow]]:
+    found = _supply(store, nodes)
+    return _supplier_rows(found, _headquarters(store, (n.node for _, n in found)))
 
 
 def dependencies(store: GraphStore, item: str, depth: int = 3) -> list[DependencyRow]:
@@ -330,49 +350,56 @@ def _country(store: GraphStore, origin: str) -> Node:
     return node
 
 
-def _parent_chains(store: GraphStore, ids: Iterable[str]) -> dict[str, list[Hop]]:
-    """Each firm's SUBSIDIARY_OF chain to the top (first parent by id where there are two)."""
-    chains: dict[str, list[Hop]] = {i: [] for i in dict.fromkeys(ids) if i.startswith("firm:")}
-    tip: dict[str, str | None] = {i: i for i in chains}  # firm -> where its chain has got to
-    nodes = store.get_nodes(list(chains))
-    tip_nodes = dict(nodes)
-    for _ in range(MAX_PARENT_CHAIN):
-        open_ = sorted({t for f, t in tip.items() if t is not None})
-        if not open_:
+@dataclass
+class _FirmFacts:
+    """What exposure needs to know of the supplying firms and of the firms above them."""
+
+    hq: dict[str, Hop] = field(default_factory=dict)
+    chains: dict[str, list[Hop]] = field(default_factory=dict)
+    made: dict[str, list[Neighbour]] = field(default_factory=lambda: defaultdict(list))
+    listed: dict[str, list[Neighbour]] = field(default_factory=lambda: defaultdict(list))
+
+
+def _firm_facts(store: GraphStore, suppliers: Iterable[Node], origin_id: str) -> _FirmFacts:
+    """Headquarters, manufacturing sites and restricted-party listings of each supplying firm
+    and of every firm up its SUBSIDIARY_OF chain (first parent by id where there are two; the
+    chain stops at a firm it has already passed), one expansion per level of ownership."""
+    facts = _FirmFacts()
+    firms = {n.id: n for n in suppliers if n.prefix == "firm"}
+    known: dict[str, Node] = dict(firms)
+    parents: dict[str, Hop] = {}
+    todo = list(firms)
+    steps = _firm_fact_steps(origin_id)
+    for _ in range(MAX_PARENT_CHAIN + 1):
+        if not todo:
             break
-        parents: dict[str, Neighbour] = {}
-        for origin, n in sorted(
-            store.expand(open_, [Step("SUBSIDIARY_OF", Direction.OUT)]),
-            key=lambda r: (r[0], r[1].node.id),
-        ):
-            parents.setdefault(origin, n)
-        for firm, at in list(tip.items()):
-            if at is None:
-                continue
-            parent = parents.get(at)
-            visited = {firm, *(h.end.id for h in chains[firm])}
-            if parent is None or parent.node.id in visited:
-                tip[firm] = None
-                continue
-            chains[firm].append(Hop(tip_nodes[at], parent.relationship, parent.node))
-            tip_nodes[parent.node.id] = parent.node
-            tip[firm] = parent.node.id
-    return chains
-
-
-def _listings(store: GraphStore, ids: Iterable[str]) -> dict[str, list[Neighbour]]:
-    found: dict[str, list[Neighbour]] = defaultdict(list)
-    for origin, n in store.expand(list(ids), [Step("RESTRICTS_TRADE_WITH", Direction.IN)]):
-        found[origin].append(n)
-    return found
-
-
-def _manufacturing(store: GraphStore, ids: Iterable[str]) -> dict[str, list[Neighbour]]:
-    found: dict[str, list[Neighbour]] = defaultdict(list)
-    firms = [i for i in ids if i.startswith("firm:")]
-    for origin, n in store.expand(firms, [Step("MANUFACTURES_IN", Direction.OUT)]):
-        found[origin].append(n)
-    return found
+        by_type: dict[str, list[tuple[str, Neighbour]]] = defaultdict(list)
+        for origin, n in store.expand(todo, steps):
+            by_type[n.relationship.type].append((origin, n))
+        facts.hq.update(_first_hops(known, by_type["HEADQUARTERED_IN"]))
+        for origin, n in by_type["MANUFACTURES_IN"]:
+            facts.made[origin].append(n)
+        for origin, n in by_type["RESTRICTS_TRADE_WITH"]:
+            facts.listed[origin].append(n)
+        up = _first_hops(known, by_type["SUBSIDIARY_OF"])
+        parents.update(up)
+        todo = []
+        for parent in up.values():
+            if parent.end.id not in known:
+                known[parent.end.id] = parent.end
+                todo.append(parent.end.id)
+    for firm in firms:
+        chain: list[Hop] = []
+        visited = {firm}
+        at = firm
+        while (step := parents.get(at)) is not None and step.end.id not in visited:
+            if len(chain) == MAX_PARENT_CHAIN:
+                break
+            chain.append(step)
+            visited.add(step.end.id)
+            at = step.end.id
+        facts.chains[firm] = chain
+    return facts
 
 
 def exposure(store: GraphStore, item: str, origin: str = "CHN", depth: int = 4) -> ExposureAnswer:
@@ -386,23 +413,16 @@ def exposure(store: GraphStore, item: str, origin: str = "CHN", depth: int = 4) 
     root = store.resolve(item, ["tech", "firm"])
     country = _country(store, origin)
     tree = _tree(store, root, depth)
-    supplied = _suppliers_of(store, [r.node for r in tree])
-    supplier_ids = sorted({s.provider.id for rows in supplied.values() for s in rows})
-    hq = _headquarters(store, supplier_ids)
-    chains = _parent_chains(store, supplier_ids)
-    chain_ids = {h.end.id for chain in chains.values() for h in chain}
-    hq.update(_headquarters(store, chain_ids - hq.keys()))
-    made = _manufacturing(store, supplier_ids)
-    # Only firms can be restricted parties here (_bases stops at a country supplier); asking a
-    # country hub for its listings would walk all its relationships for nothing.
-    listed = _listings(store, [i for i in (*supplier_ids, *chain_ids) if i.startswith("firm:")])
+    found = _supply(store, [r.node for r in tree])
+    facts = _firm_facts(store, (n.node for _, n in found), country.id)
+    supplied = _supplier_rows(found, facts.hq)
 
     findings: list[Finding] = []
     for row in tree:
         for s in supplied.get(row.node.id, []):
             supply = Hop(row.node, s.relationship, s.provider)
             route = (*row.route, supply)
-            findings += _bases(s, route, country.id, hq, chains, made, listed)
+            findings += _bases(s, route, country.id, facts)
     findings.sort(key=lambda f: (len(f.path), f.input.name, f.supplier.name, f.basis.value))
     examined = [r for r in tree if r.node.id in supplied]
     return ExposureAnswer(
@@ -410,15 +430,7 @@ def exposure(store: GraphStore, item: str, origin: str = "CHN", depth: int = 4) 
     )
 
 
-def _bases(
-    s: SupplierRow,
-    route: Route,
-    country_id: str,
-    hq: dict[str, Hop],
-    chains: dict[str, list[Hop]],
-    made: dict[str, list[Neighbour]],
-    listed: dict[str, list[Neighbour]],
-) -> list[Finding]:
+def _bases(s: SupplierRow, route: Route, country_id: str, facts: _FirmFacts) -> list[Finding]:
     item, supplier = route[-1].start, s.provider
     out: list[Finding] = []
 
@@ -430,15 +442,16 @@ def _bases(
         return out
     if not supplier.id.startswith("firm:"):
         return out
+    hq, listed = facts.hq, facts.listed
     own_hq = hq.get(supplier.id)
     if own_hq and own_hq.end.id == country_id:
         add(Basis.HEADQUARTERS, (own_hq,))
-    chain = chains.get(supplier.id, [])
+    chain = facts.chains.get(supplier.id, [])
     if chain:
         top_hq = hq.get(chain[-1].end.id)
         if top_hq and top_hq.end.id == country_id:
             add(Basis.ULTIMATE_PARENT, (*chain, top_hq))
-    for n in sorted(made.get(supplier.id, []), key=lambda n: n.node.id):
+    for n in sorted(facts.made.get(supplier.id, []), key=lambda n: n.node.id):
         if n.node.id == country_id:
             add(Basis.PRODUCTION, (Hop(supplier, n.relationship, n.node),))
     # A listing of the supplier itself, or of a firm above it in its ownership chain.
@@ -510,8 +523,9 @@ def chokepoints(
     by_item: dict[str, list[Relationship]] = defaultdict(list)
     for r in rels:
         by_item[r.target].append(r)
-    hq = _headquarters(store, {r.source for r in rels})
-    nodes = store.get_nodes([*by_item, *{r.source for r in rels}, *(h.end.id for h in hq.values())])
+    sources = store.get_nodes(sorted({r.source for r in rels}))
+    hq = _headquarters(store, sources.values())
+    nodes = {**store.get_nodes([*by_item, *(h.end.id for h in hq.values())]), **sources}
     found: list[Chokepoint] = []
     for item_id, item_rels in by_item.items():
         item = nodes[item_id]

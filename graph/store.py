@@ -27,10 +27,12 @@ class Direction(StrEnum):
 
 @dataclass(frozen=True)
 class Step:
-    """A relationship type and the direction to follow it in, from the node being expanded."""
+    """A relationship type and the direction to follow it in, from the node being expanded;
+    with `to`, only the relationships whose other end is that node."""
 
     rel_type: str
     direction: Direction
+    to: str | None = None
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,7 @@ import pytest
 
 from techgraph.graph.errors import SchemaViolation
 from techgraph.graph.model import FactBatch, Node, Provenance, Relationship
-from techgraph.graph.store import Direction, GraphStore
+from techgraph.graph.store import Direction, GraphStore, Step
 
 P1 = Provenance("doc:" + "a" * 64, "test", "1", 0.9, sentence="Huawei is based in Shenzhen.")
 P2 = Provenance("dataset:suppliers.csv", "test", "1", 0.6, locator="row 7")
@@ -144,6 +144,49 @@ def test_neighbours_filter_by_type_and_direction(store: GraphStore) -> None:
     shares = {n.node.id: n.relationship.props["share"] for n in producers}
     assert shares == {"firm:huawei": 0.3, "firm:ericsson": 0.25}
     assert store.neighbours("firm:nobody") == []
+
+
+def test_expand_follows_each_step_from_many_nodes_in_one_call(store: GraphStore) -> None:
+    store.write(small_graph())
+    rows = store.expand(
+        ["tech:base-stations", "firm:hisilicon", "firm:ericsson", "firm:nobody"],
+        [Step("PRODUCES", Direction.IN), Step("SUBSIDIARY_OF", Direction.OUT)],
+    )
+    found = {(origin, n.relationship.type, n.node.id) for origin, n in rows}
+    assert found == {
+        ("tech:base-stations", "PRODUCES", "firm:huawei"),
+        ("tech:base-stations", "PRODUCES", "firm:ericsson"),
+        ("firm:hisilicon", "SUBSIDIARY_OF", "firm:huawei"),
+    }
+    assert len(rows) == 3
+    # The far end is the whole node and the relationship keeps its evidence, whichever origin
+    # reached it.
+    for _, n in rows:
+        if n.node.id == "firm:huawei":
+            assert n.node.props == {"founded": 1987}
+            assert n.node.provenance == (P1,)
+    huawei_supply = next(
+        n for o, n in rows if n.relationship.type == "PRODUCES" and n.node.id == "firm:huawei"
+    )
+    assert huawei_supply.relationship.provenance == (P2,)
+    assert huawei_supply.relationship.props["share"] == 0.3
+
+
+def test_expand_can_keep_only_relationships_ending_at_one_node(store: GraphStore) -> None:
+    store.write(small_graph())
+    anywhere = store.expand(
+        ["firm:huawei", "firm:ericsson"], [Step("HEADQUARTERED_IN", Direction.OUT)]
+    )
+    assert {(o, n.node.id) for o, n in anywhere} == {
+        ("firm:huawei", "country:CHN"),
+        ("firm:ericsson", "country:SWE"),
+    }
+    only_china = store.expand(
+        ["firm:huawei", "firm:ericsson"],
+        [Step("HEADQUARTERED_IN", Direction.OUT, to="country:CHN")],
+    )
+    assert [(o, n.node.id) for o, n in only_china] == [("firm:huawei", "country:CHN")]
+    assert store.expand([], [Step("PRODUCES", Direction.IN)]) == []
 
 
 def test_neighbours_refuse_an_unknown_relationship_type(store: GraphStore) -> None:
