@@ -10,7 +10,7 @@ from __future__ import annotations
 import contextlib
 import hmac
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Annotated, Any, ClassVar, TypeVar
 
@@ -58,8 +58,8 @@ class SerializedStore(GraphStore):
     The embedded store is a networkx graph that its readers refresh from the journal and its
     writers mutate; it was written for one thread. The API calls it from the thread pool, so
     each primitive call here holds a lock (with the GIL, pure-Python work does not run in
-    parallel anyway, so this costs little). A question makes several calls, each consistent
-    on its own, as on Neo4j where each is its own transaction.
+    parallel anyway, so this costs little). A question makes several calls and holds the lock
+    for all of them (`reading`), so that no write lands in the middle of its answer.
     """
 
     def __init__(self, inner: GraphStore) -> None:
@@ -71,6 +71,11 @@ class SerializedStore(GraphStore):
     def _call(self, fn: Callable[..., T], *args: Any) -> T:
         with self._lock:
             return fn(*args)
+
+    @contextlib.contextmanager
+    def reading(self) -> Iterator[None]:
+        with self._lock, self.inner.reading():
+            yield
 
     def init(self) -> None:
         self._call(self.inner.init)

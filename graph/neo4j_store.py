@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import threading
 from collections import defaultdict
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
@@ -53,6 +54,7 @@ class Neo4jStore(GraphStore):
         super().__init__(schema)
         self.uri = uri
         self.database = database
+        self._local = threading.local()  # the read transaction of reading(), per thread
         with self._errors():
             try:
                 self._driver = GraphDatabase.driver(
@@ -101,7 +103,27 @@ class Neo4jStore(GraphStore):
         mode = neo4j.READ_ACCESS if read else neo4j.WRITE_ACCESS
         return self._driver.session(database=self.database, default_access_mode=mode)
 
+    @contextlib.contextmanager
+    def reading(self) -> Iterator[None]:
+        if getattr(self._local, "tx", None) is not None:
+            yield  # inside another block: its transaction serves
+            return
+        with self._errors(), self._session(read=True) as session:
+            tx = session.begin_transaction()
+            self._local.tx = tx
+            try:
+                yield
+            finally:
+                self._local.tx = None
+                # Nothing to commit; a broken connection must not hide the block's own error.
+                with contextlib.suppress(neo4j_exc.Neo4jError, neo4j_exc.DriverError, OSError):
+                    tx.close()
+
     def _read(self, query: str, **params: Any) -> list[dict[str, Any]]:
+        tx: neo4j.Transaction | None = getattr(self._local, "tx", None)
+        if tx is not None:
+            with self._errors():
+                return [dict(r) for r in tx.run(query, params)]
         with self._errors(), self._session(read=True) as session:
             # dict(record): the values are already plain maps and lists, and Record.data()
             # would walk them all again (a quarter of a query's client time).

@@ -9,11 +9,13 @@ that the two backends cannot disagree on it. docs/queries.md states every rule.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
+from typing import Concatenate, ParamSpec, TypeVar
 
 from .errors import InvalidArgument
 from .model import Hop, Node, Relationship, Route
@@ -51,6 +53,23 @@ def _firm_fact_steps(origin_id: str) -> tuple[Step, ...]:
     )
 
 
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def _one_read(
+    question: Callable[Concatenate[GraphStore, P], R],
+) -> Callable[Concatenate[GraphStore, P], R]:
+    """Run a question's reads together (GraphStore.reading)."""
+
+    @functools.wraps(question)
+    def asked(store: GraphStore, /, *args: P.args, **kwargs: P.kwargs) -> R:
+        with store.reading():
+            return question(store, *args, **kwargs)
+
+    return asked
+
+
 def check_range(name: str, value: int, low: int, high: int) -> None:
     if not low <= value <= high:
         raise InvalidArgument(f"{name} must be between {low} and {high}, not {value}.")
@@ -80,6 +99,7 @@ class SearchAnswer:
     suggestions: list[Node]
 
 
+@_one_read
 def search(store: GraphStore, text: str, limit: int = 10) -> SearchAnswer:
     """Entities whose id, name, alias or demonym is `text`; close names when none is."""
     resolver = store.resolver()
@@ -96,6 +116,7 @@ def search(store: GraphStore, text: str, limit: int = 10) -> SearchAnswer:
 # -- neighbours ------------------------------------------------------------------------------------
 
 
+@_one_read
 def neighbours(
     store: GraphStore,
     entity: str,
@@ -111,6 +132,7 @@ def neighbours(
 # -- paths -----------------------------------------------------------------------------------------
 
 
+@_one_read
 def paths(
     store: GraphStore,
     source: str,
@@ -224,6 +246,7 @@ def _aggregate(rows: Sequence[SupplierRow]) -> list[CountryShare]:
     return sorted(out, key=lambda c: (-c.share, c.country))
 
 
+@_one_read
 def suppliers(store: GraphStore, item: str) -> SuppliersAnswer:
     """Who provides technology or input `item`, firms and countries, with share, year, source."""
     node = store.resolve(item, ["tech"])
@@ -293,6 +316,7 @@ def _suppliers_of(store: GraphStore, nodes: Sequence[Node]) -> dict[str, list[Su
     return _supplier_rows(found, _headquarters(store, (n.node for _, n in found)))
 
 
+@_one_read
 def dependencies(store: GraphStore, item: str, depth: int = 3) -> list[DependencyRow]:
     """The upstream tree of a technology or firm: what it requires, its subtypes, the firms
     that supply a firm, each with who supplies it."""
@@ -402,6 +426,7 @@ def _firm_facts(store: GraphStore, suppliers: Iterable[Node], origin_id: str) ->
     return facts
 
 
+@_one_read
 def exposure(store: GraphStore, item: str, origin: str = "CHN", depth: int = 4) -> ExposureAnswer:
     """The dependencies of `item` whose supplier is of `origin`, by basis, each with its path.
 
@@ -506,6 +531,7 @@ class Chokepoint:
     suppliers: int
 
 
+@_one_read
 def chokepoints(
     store: GraphStore, threshold: float = 0.5, within: str | None = None, depth: int = 4
 ) -> list[Chokepoint]:
@@ -557,12 +583,14 @@ class Alternative:
     alternatives: list[SupplierRow]
 
 
+@_one_read
 def members(store: GraphStore, alliance: str) -> tuple[Node, list[Node]]:
     group = store.resolve(alliance, ["alliance"])
     found = store.neighbours(group.id, ["MEMBER_OF"], Direction.IN)
     return group, sorted((n.node for n in found), key=lambda n: n.id)
 
 
+@_one_read
 def country_set(store: GraphStore, spec: str) -> tuple[str, list[Node]]:
     """`quad`, `alliance:ntib` or `USA,JPN,KOR`: a label and the countries it names."""
     parts = [p.strip() for p in spec.split(",") if p.strip()]
@@ -574,6 +602,7 @@ def country_set(store: GraphStore, spec: str) -> tuple[str, list[Node]]:
     return ", ".join(parts), [_country(store, p) for p in parts]
 
 
+@_one_read
 def alternatives(
     store: GraphStore, item: str, spec: str, origin: str = "CHN", depth: int = 4
 ) -> tuple[str, ExposureAnswer, list[Alternative]]:
@@ -621,6 +650,7 @@ class MemberAlignment:
         return bool(self.restrictions)
 
 
+@_one_read
 def alignment(
     store: GraphStore, technology: str, alliance: str
 ) -> tuple[Node, Node, list[MemberAlignment]]:

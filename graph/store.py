@@ -4,9 +4,10 @@ Neo4j (the official driver). The contract tests in tests/ run against both.
 
 from __future__ import annotations
 
+import contextlib
 import time
 from abc import ABC, abstractmethod
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from types import TracebackType
@@ -80,6 +81,14 @@ class GraphStore(ABC):
     @abstractmethod
     def entity_names(self) -> list[tuple[str, str, tuple[str, ...]]]:
         """(id, name, aliases and demonyms) of every node but documents: what resolving reads."""
+
+    @contextlib.contextmanager
+    def reading(self) -> Iterator[None]:
+        """Run the reads in the block together: in one read transaction on Neo4j (a round trip
+        fewer per call; Neo4j's isolation is read-committed, so a write committed meanwhile
+        can still be seen), under one hold of the API's lock on the embedded store (no write
+        lands in between). A block inside another joins it. Each question runs in one."""
+        yield
 
     def resolver(self) -> Resolver:
         """The name resolver over this graph, rebuilt after this store's own writes and after

@@ -194,6 +194,23 @@ def test_neighbours_refuse_an_unknown_relationship_type(store: GraphStore) -> No
         store.neighbours("firm:huawei", ["OWNS"])
 
 
+def test_reads_grouped_in_one_block_answer_as_single_reads_do(store: GraphStore) -> None:
+    store.write(small_graph())
+    alone = (store.get_node("firm:huawei"), store.neighbours("firm:huawei"))
+    with store.reading():
+        grouped = (store.get_node("firm:huawei"), store.neighbours("firm:huawei"))
+        with store.reading():  # a question asked inside another joins it
+            assert store.get_nodes(["tech:5g"])["tech:5g"].name == "5G"
+        assert store.get_node("tech:5g") is not None  # the outer block still reads
+    assert grouped == alone
+    # A failing read inside a block ends the block with its error and leaves the store usable.
+    with pytest.raises(SchemaViolation), store.reading():
+        store.neighbours("firm:huawei", ["OWNS"])
+    assert store.get_node("firm:huawei") == alone[0]
+    store.write(FactBatch(nodes=[Node("firm:zte", "ZTE")]))
+    assert store.get_node("firm:zte") is not None
+
+
 def test_clear_empties_the_graph(store: GraphStore) -> None:
     store.write(small_graph())
     store.clear()
