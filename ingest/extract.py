@@ -565,28 +565,30 @@ class SpacyExtractor:
     def _abbreviations(self, doc: Doc, cands: list[_Cand]) -> list[_Cand]:
         """ "Long Name (ABBR)" and "ABBR (Long Name)" make ABBR an alias of Long Name for the rest
         of the document; the document's own definition beats the gazetteer's reading of ABBR."""
+        # The token texts once: doc[i] builds a new Token object on every call.
+        texts = [t.text for t in doc]
         defined: dict[str, _Cand] = {}
         by_start = {c.start: c for c in cands}
         by_end = {c.end: c for c in cands}
         for c in cands:
             # Long Name ( ABBR )
             j = c.end
-            if j + 2 < len(doc) + 0 and doc[j].text == "(" and doc[j + 2].text == ")":
-                abbr = doc[j + 1].text
+            if j + 2 < len(texts) and texts[j] == "(" and texts[j + 2] == ")":
+                abbr = texts[j + 1]
                 if _ABBR_RE.match(abbr) and normalize(abbr) != normalize(doc[c.start : c.end].text):
                     defined.setdefault(abbr, c)
-        for i in range(len(doc) - 3):
+        for i in range(len(texts) - 3):
             # ABBR ( Long Name )
-            if doc[i + 1].text == "(" and _ABBR_RE.match(doc[i].text):
+            if texts[i + 1] == "(" and _ABBR_RE.match(texts[i]):
                 inner = by_start.get(i + 2)
                 if (
                     inner is not None
-                    and inner.end < len(doc)
-                    and doc[inner.end].text == ")"
-                    and doc[i].text not in defined
+                    and inner.end < len(texts)
+                    and texts[inner.end] == ")"
+                    and texts[i] not in defined
                     and by_end.get(i + 1) is None
                 ):
-                    defined.setdefault(doc[i].text, inner)
+                    defined.setdefault(texts[i], inner)
         if not defined:
             return cands
         out: list[_Cand] = []
@@ -597,15 +599,15 @@ class SpacyExtractor:
             out.append(c)
             for i in range(c.start, c.end):
                 taken[i] = c
-        for tok in doc:
-            target = defined.get(tok.text)
-            if target is None or tok.i in taken:
+        for i, text in enumerate(texts):
+            target = defined.get(text)
+            if target is None or i in taken:
                 continue
             out.append(
                 replace(
                     target,
-                    start=tok.i,
-                    end=tok.i + 1,
+                    start=i,
+                    end=i + 1,
                     confidence=min(target.confidence, CONF_ABBREVIATION),
                 )
             )
@@ -641,12 +643,14 @@ def count_words(doc: Doc) -> int:
     """Word tokens, a word being what a reader counts: "5G" (two tokens to spaCy) and
     "Huawei's" are one word each, punctuation is none."""
     words = 0
+    starts = True  # whether a word token here starts a word (the previous token ends one)
     for tok in doc:
         if tok.is_punct or tok.is_space:
+            starts = True
             continue
-        prev = doc[tok.i - 1] if tok.i else None
-        if prev is None or prev.whitespace_ or prev.is_punct or prev.is_space:
+        if starts:
             words += 1
+        starts = bool(tok.whitespace_)
     return words
 
 
