@@ -42,7 +42,8 @@ class ExtractorUnavailable(TechgraphError):
 
 
 def make_extractor(names: Names, use_model: bool | None) -> Extractor:
-    """The real extractor over the graph's names (tests replace this function)."""
+    """The real extractor over the graph's names (tests replace this function), with as many
+    extraction processes as suit it (`default_processes`)."""
     try:
         from techgraph.ingest.extract import SpacyExtractor
     except ImportError as exc:
@@ -50,7 +51,7 @@ def make_extractor(names: Names, use_model: bool | None) -> Extractor:
             f"text extraction is not available ({exc}); reinstall techgraph with "
             "`pip install -e .`."
         ) from None
-    extractor: Extractor = SpacyExtractor(names, use_model=use_model)
+    extractor: Extractor = SpacyExtractor(names, use_model=use_model, processes=None)
     return extractor
 
 

@@ -154,12 +154,13 @@ def run_once(
     backend: str,
     overlap: bool = True,
 ) -> Row:
-    from techgraph.ingest.extract import SpacyExtractor
+    from techgraph.api.cli_ingest import make_extractor
 
     store.clear()
     setup_started = time.perf_counter()
     store.write(reference)
-    extractor = SpacyExtractor(store.entity_names(), use_model=None if mode == "model" else False)
+    # The extractor `techgraph ingest` makes (worker processes included).
+    extractor = make_extractor(store.entity_names(), use_model=None if mode == "model" else False)
     setup = time.perf_counter() - setup_started
     model_loaded = bool(getattr(extractor, "uses_model", mode == "model"))
     timed = _TimedExtractor(extractor)
@@ -192,8 +193,11 @@ def run_once(
     try:
         results = list(pipeline.ingest(reading()))
     finally:
+        seconds = time.perf_counter() - started
         del store.write  # back to the class's method
-    seconds = time.perf_counter() - started
+        close = getattr(extractor, "close", None)
+        if close is not None:
+            close()  # its worker processes
     ingested = [r for r in results if r.status is Status.INGESTED]
     return Row(
         backend=backend,

@@ -214,7 +214,7 @@ class EmbeddedStore(GraphStore):
 
     def _forget_plan(self, source: str) -> _ForgetPlan:
         """What forgetting one document's contribution changes (see GraphStore.write): the same
-        rule as queries/forget_*.cypher, computed without changing anything yet."""
+        rule as queries/write_batch.cypher's forgetting, computed without changing anything yet."""
         g = self._graph
         if source not in g:
             return _ForgetPlan({}, set(), {}, set())

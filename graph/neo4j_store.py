@@ -1,8 +1,9 @@
 """The Neo4j backend: the official `neo4j` driver, Cypher from queries/, parameters only.
 
-Each batch is written in one transaction: endpoint check, then `UNWIND … MERGE` per node label
-and per relationship type. Driver exceptions are turned into techgraph errors here, so callers
-never see a driver traceback.
+Each batch is written in one transaction, a document's batch in one statement
+(queries/write_batch.cypher: forget the document's earlier facts, merge the nodes, merge the
+relationships), so that a write costs one round trip and not one per label and type. Driver
+exceptions are turned into techgraph errors here, so callers never see a driver traceback.
 """
 
 from __future__ import annotations
@@ -10,7 +11,6 @@ from __future__ import annotations
 import contextlib
 import functools
 import threading
-from collections import defaultdict
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
@@ -36,7 +36,7 @@ from .model import (
 from .schema import RESERVED_PROPERTIES, Schema, missing_endpoints_error
 from .store import Direction, GraphStore, Neighbour, Step
 
-CHUNK = 5000  # rows per UNWIND statement; all chunks of a batch share one transaction
+CHUNK = 5000  # rows per write_batch statement; all statements of a batch share one transaction
 
 
 class Neo4jStore(GraphStore):
@@ -142,43 +142,35 @@ class Neo4jStore(GraphStore):
 
     def _write(self, batch: FactBatch, replace_source: str | None = None) -> WriteSummary:
         outside = self.schema.validate_batch(batch)
-        nodes_by_label: dict[str, list[dict[str, Any]]] = defaultdict(list)
-        for node in batch.nodes:
-            nodes_by_label[self.schema.node_type_of(node.id).name].append(_node_row(node))
-        rels_by_type: dict[str, list[dict[str, Any]]] = defaultdict(list)
-        for rel in batch.relationships:
-            rels_by_type[rel.type].append(_rel_row(rel))
+        # Labels and types travel as row values ($(row.label), $(row.type) in write_batch):
+        # only names the schema just validated, never user text.
+        nodes = [_node_row(n, self.schema.node_type_of(n.id).name) for n in batch.nodes]
+        rels = [_rel_row(r) for r in batch.relationships]
+        query = cypher("write_batch")
 
         def work(tx: ManagedTransaction) -> None:
-            if replace_source is not None:
-                self._forget(tx, replace_source)
+            source = replace_source
             if outside:
+                if source is not None:  # forget first: it may delete an endpoint
+                    tx.run(query, source=source, nodes=[], rels=[]).consume()
+                    source = None
                 missing = {r["id"] for r in tx.run(cypher("missing_ids"), ids=sorted(outside))}
                 if missing:
                     raise missing_endpoints_error(missing)
-            for label, rows in nodes_by_label.items():
-                query = cypher("merge_nodes", label=self.schema.label(label))
-                for chunk in _chunks(rows):
-                    tx.run(query, rows=chunk).consume()
-            for rtype, rows in rels_by_type.items():
-                query = cypher("merge_relationships", type=self.schema.rel_type(rtype))
-                for chunk in _chunks(rows):
-                    written = tx.run(query, rows=chunk).single(strict=True)["written"]
-                    if written != len(chunk):  # an endpoint vanished under us: roll back
-                        raise SchemaViolation(
-                            f"{len(chunk) - written} {rtype} relationships lost an endpoint "
-                            "while writing; nothing of the batch was written. Try again."
-                        )
+            for node_rows, rel_rows in _statements(nodes, rels):
+                written = tx.run(query, source=source, nodes=node_rows, rels=rel_rows).single(
+                    strict=True
+                )["written"]
+                source = None
+                if written != len(rel_rows):  # an endpoint vanished under us: roll back
+                    raise SchemaViolation(
+                        f"{len(rel_rows) - written} relationships lost an endpoint while "
+                        "writing; nothing of the batch was written. Try again."
+                    )
 
         with self._errors(), self._session() as session:
             session.execute_write(work)
         return WriteSummary(nodes=len(batch.nodes), relationships=len(batch.relationships))
-
-    def _forget(self, tx: ManagedTransaction, doc_id: str) -> None:
-        """Remove what one document contributed (see GraphStore.write)."""
-        ids = [r["id"] for r in tx.run(cypher("document_entities"), doc=doc_id)] + [doc_id]
-        tx.run(cypher("forget_relationships"), ids=ids, source=doc_id).consume()
-        tx.run(cypher("forget_nodes"), ids=ids, source=doc_id).consume()
 
     def clear(self) -> None:
         with self._errors(), self._session() as session:
@@ -278,9 +270,10 @@ class Neo4jStore(GraphStore):
         return {k: str(v) for k, v in rows[0].items()} if rows else {}
 
 
-def _node_row(node: Node) -> dict[str, Any]:
+def _node_row(node: Node, label: str) -> dict[str, Any]:
     return {
         "id": node.id,
+        "label": label,
         "name": node.name,
         "aliases": unique(node.aliases),
         "props": dict(node.props),
@@ -291,6 +284,7 @@ def _node_row(node: Node) -> dict[str, Any]:
 def _rel_row(rel: Relationship) -> dict[str, Any]:
     return {
         "source": rel.source,
+        "type": rel.type,
         "target": rel.target,
         "props": dict(rel.props),
         "provenance": _prov_rows(rel.provenance),
@@ -333,9 +327,19 @@ def _provenance(text: str) -> Provenance:
     return Provenance.from_json(text)
 
 
-def _chunks(rows: list[dict[str, Any]]) -> Iterator[list[dict[str, Any]]]:
-    for start in range(0, len(rows), CHUNK):
-        yield rows[start : start + CHUNK]
+def _statements(
+    nodes: list[dict[str, Any]], rels: list[dict[str, Any]]
+) -> Iterator[tuple[list[dict[str, Any]], list[dict[str, Any]]]]:
+    """(nodes, relationships) per write_batch statement, all in one transaction: a document's
+    batch in one statement; a large batch (reference data) in statements of at most CHUNK rows,
+    every node before any relationship (which needs its endpoints)."""
+    if len(nodes) + len(rels) <= CHUNK:
+        yield nodes, rels
+        return
+    for start in range(0, len(nodes), CHUNK):
+        yield nodes[start : start + CHUNK], []
+    for start in range(0, len(rels), CHUNK):
+        yield [], rels[start : start + CHUNK]
 
 
 def _first_line(exc: BaseException) -> str:

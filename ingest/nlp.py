@@ -124,10 +124,11 @@ def _split_final_stops(nlp: Language) -> Language:
 def line_breaks(doc: Doc) -> Doc:
     """A line break ends a sentence: a Markdown heading or a list item is never one sentence with
     the paragraph after it. Set before the parser, which keeps boundaries it is given."""
-    for tok in doc[1:]:
-        prev = doc[tok.i - 1]
-        if "\n" in prev.text or "\n" in prev.whitespace_:
-            tok.is_sent_start = True
+    # One pass, each token made once (doc[i] builds a new Token object every time).
+    breaks = [tok.i + 1 for tok in doc if "\n" in tok.text_with_ws]
+    for i in breaks:
+        if i < len(doc):
+            doc[i].is_sent_start = True
     return doc
 
 

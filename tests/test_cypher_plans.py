@@ -29,11 +29,7 @@ POINT_QUERIES: dict[str, tuple[dict[str, str], dict[str, Any]]] = {
         {"types": schema.rel_alternation(["SUPPLIES"]), "max_hops": "6"},
         {"source": "firm:a", "target": "firm:b", "k": 3},
     ),
-    "merge_nodes": ({"label": "`Firm`"}, {"rows": []}),
-    "document_entities": ({}, {"doc": "doc:" + "0" * 64}),
-    "forget_relationships": ({}, {"ids": ["firm:x"], "source": "doc:" + "0" * 64}),
-    "forget_nodes": ({}, {"ids": ["firm:x"], "source": "doc:" + "0" * 64}),
-    "merge_relationships": ({"type": "`SUPPLIES`"}, {"rows": []}),
+    "write_batch": ({}, {"source": "doc:" + "0" * 64, "nodes": [], "rels": []}),
 }
 # Statements that read the whole graph on purpose (counts, a type's every relationship, names
 # for the resolver, clearing the test database) or change the schema.

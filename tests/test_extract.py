@@ -108,6 +108,22 @@ def test_the_extractor_implements_the_protocol(rules: SpacyExtractor) -> None:
     assert ids(many[2]) == ["firm:zte"]
 
 
+def test_worker_processes_extract_the_same_in_the_same_order(rules: SpacyExtractor) -> None:
+    texts = [
+        "Huawei sells 5G gear.",
+        "",
+        "ZTE too.",
+        "Chinese firms such as Huawei build networks.",
+        "The United States restricts exports of EUV lithography to China.",
+    ]
+    forked = SpacyExtractor(ENTITIES, use_model=False, processes=2)
+    try:
+        assert list(forked.extract_many(texts)) == list(rules.extract_many(texts))
+        assert list(forked.extract_many(texts[:1])) == [rules.extract(texts[0])]
+    finally:
+        forked.close()
+
+
 def test_words_count_word_tokens_only(rules: SpacyExtractor) -> None:
     assert rules.extract("Huawei, ZTE and China Mobile sell 5G gear.").words == 8
 
