@@ -291,6 +291,5 @@ cli.add_command(eval_command)
 cli.add_command(viz_group)
 cli.add_command(export_command)
 cli.add_command(browser_group)
-
-if __name__ == "__main__":
-    main()
+# `python -m techgraph` runs main (__main__.py at the package root). Running this module as a
+# script would import it twice, and its command modules would see the half-made copy.

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -119,3 +121,16 @@ def test_demo_on_neo4j(neo4j_session_store: object) -> None:
     code, out, err = run("--backend", "neo4j", "demo", env=env)
     assert code == 0, err
     assert "neo4j backend" in out and "-[HEADQUARTERED_IN]-> China" in out
+
+
+def test_python_dash_m_techgraph_is_the_same_command(tmp_path: Path) -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "techgraph", "stats", "--help"],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "Usage: techgraph stats" in done.stdout
