@@ -1,8 +1,9 @@
 """The Neo4j backend: the official `neo4j` driver, Cypher from queries/, parameters only.
 
-Each batch is written in one transaction: endpoint check, then `UNWIND … MERGE` per node label
-and per relationship type. Driver exceptions are turned into techgraph errors here, so callers
-never see a driver traceback.
+Each batch is written in one transaction: `UNWIND … MERGE` per node label and per relationship
+type, in chunks of CHUNK rows; a relationship whose endpoint is not in the graph makes its
+statement write fewer rows than it was given, which fails the batch. Driver exceptions are turned
+into techgraph errors here, so callers never see a driver traceback.
 """
 
 from __future__ import annotations
@@ -10,8 +11,9 @@ from __future__ import annotations
 import contextlib
 import json
 from collections import defaultdict
-from collections.abc import Iterator, Mapping, Sequence
-from typing import Any
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
 
 import neo4j
 from neo4j import GraphDatabase, ManagedTransaction
@@ -36,6 +38,7 @@ from .schema import RESERVED_PROPERTIES, Schema, missing_endpoints_error
 from .store import Direction, GraphStore, Neighbour, Step
 
 CHUNK = 5000  # rows per UNWIND statement; all chunks of a batch share one transaction
+_Fact = TypeVar("_Fact", Node, Relationship)
 
 
 class Neo4jStore(GraphStore):
@@ -120,37 +123,58 @@ class Neo4jStore(GraphStore):
 
     def _write(self, batch: FactBatch, replace_source: str | None = None) -> WriteSummary:
         outside = self.schema.validate_batch(batch)
-        nodes_by_label: dict[str, list[dict[str, Any]]] = defaultdict(list)
+        nodes_by_label: dict[str, list[Node]] = defaultdict(list)
         for node in batch.nodes:
-            nodes_by_label[self.schema.node_type_of(node.id).name].append(_node_row(node))
-        rels_by_type: dict[str, list[dict[str, Any]]] = defaultdict(list)
+            nodes_by_label[self.schema.node_type_of(node.id).name].append(node)
+        rels_by_type: dict[str, list[Relationship]] = defaultdict(list)
         for rel in batch.relationships:
-            rels_by_type[rel.type].append(_rel_row(rel))
+            rels_by_type[rel.type].append(rel)
+        statements = [
+            _Statement(cypher("merge_nodes", label=self.schema.label(label)), chunk, _node_row)
+            for label, nodes in nodes_by_label.items()
+            for chunk in _chunks(nodes)
+        ] + [
+            _Statement(
+                cypher("merge_relationships", type=self.schema.rel_type(rtype)),
+                chunk,
+                _rel_row,
+                rel_type=rtype,
+            )
+            for rtype, rels in rels_by_type.items()
+            for chunk in _chunks(rels)
+        ]
 
         def work(tx: ManagedTransaction) -> None:
             if replace_source is not None:
                 self._forget(tx, replace_source)
-            if outside:
-                missing = {r["id"] for r in tx.run(cypher("missing_ids"), ids=sorted(outside))}
-                if missing:
-                    raise missing_endpoints_error(missing)
-            for label, rows in nodes_by_label.items():
-                query = cypher("merge_nodes", label=self.schema.label(label))
-                for chunk in _chunks(rows):
-                    tx.run(query, rows=chunk).consume()
-            for rtype, rows in rels_by_type.items():
-                query = cypher("merge_relationships", type=self.schema.rel_type(rtype))
-                for chunk in _chunks(rows):
-                    written = tx.run(query, rows=chunk).single(strict=True)["written"]
-                    if written != len(chunk):  # an endpoint vanished under us: roll back
-                        raise SchemaViolation(
-                            f"{len(chunk) - written} {rtype} relationships lost an endpoint "
-                            "while writing; nothing of the batch was written. Try again."
-                        )
+            for i, statement in enumerate(statements):
+                rows = statement.rows()
+                result = tx.run(statement.query, rows=rows)
+                # The server executes a statement while its result is pulled: build the next
+                # chunk's rows meanwhile, so that client and server work at the same time.
+                if i + 1 < len(statements):
+                    statements[i + 1].rows()
+                written = result.single(strict=True)["written"]
+                if statement.rel_type is not None and written != len(rows):
+                    # MATCH drops a row whose endpoint is not in the graph. Endpoints are not
+                    # checked beforehand (a second pass over every id of the batch); only a
+                    # shortfall asks which ones are missing. Raising rolls everything back.
+                    self._endpoints_missing(tx, outside, statement, written)
 
         with self._errors(), self._session() as session:
             session.execute_write(work)
         return WriteSummary(nodes=len(batch.nodes), relationships=len(batch.relationships))
+
+    def _endpoints_missing(
+        self, tx: ManagedTransaction, outside: set[str], statement: _Statement, written: int
+    ) -> None:
+        missing = {r["id"] for r in tx.run(cypher("missing_ids"), ids=sorted(outside))}
+        if missing:
+            raise missing_endpoints_error(missing)
+        raise SchemaViolation(  # an endpoint vanished under us (deleted concurrently)
+            f"{len(statement.rows()) - written} {statement.rel_type} relationships lost an "
+            "endpoint while writing; nothing of the batch was written. Try again."
+        )
 
     def _forget(self, tx: ManagedTransaction, doc_id: str) -> None:
         """Remove what one document contributed (see GraphStore.write)."""
@@ -253,6 +277,24 @@ class Neo4jStore(GraphStore):
         return {k: str(v) for k, v in rows[0].items()} if rows else {}
 
 
+@dataclass
+class _Statement:
+    """One UNWIND statement of a write: its query and the facts of one chunk, whose parameter
+    rows are built when first needed (while the server runs the statement before it)."""
+
+    query: str
+    facts: Sequence[Node] | Sequence[Relationship]
+    to_row: Callable[[Any], dict[str, Any]]
+    rel_type: str | None = None  # relationship statements check how many rows they wrote
+    _rows: list[dict[str, Any]] | None = field(default=None, init=False, repr=False)
+
+    def rows(self) -> list[dict[str, Any]]:
+        """The parameter rows, built on first use and kept for a retry of the transaction."""
+        if self._rows is None:
+            self._rows = [self.to_row(fact) for fact in self.facts]
+        return self._rows
+
+
 def _node_row(node: Node) -> dict[str, Any]:
     return {
         "id": node.id,
@@ -269,6 +311,8 @@ def _rel_row(rel: Relationship) -> dict[str, Any]:
         "target": rel.target,
         "props": dict(rel.props),
         "provenance": _prov_rows(rel.provenance),
+        # for a new relationship; an existing one recomputes it from all its records
+        "confidence": rel.confidence,
     }
 
 
@@ -301,9 +345,9 @@ def _rel(source: str, rtype: str, target: str, props: Mapping[str, Any]) -> Rela
     )
 
 
-def _chunks(rows: list[dict[str, Any]]) -> Iterator[list[dict[str, Any]]]:
-    for start in range(0, len(rows), CHUNK):
-        yield rows[start : start + CHUNK]
+def _chunks(facts: Sequence[_Fact]) -> Iterator[Sequence[_Fact]]:
+    for start in range(0, len(facts), CHUNK):
+        yield facts[start : start + CHUNK]
 
 
 def _first_line(exc: BaseException) -> str:

@@ -1,18 +1,28 @@
 // Merge a batch of relationships of one type on (source, type, target). Scalars overwrite;
 // provenance accumulates without duplicates (parallel lists, as for nodes); confidence is the
 // best confidence among the relationship's provenance records.
+// A new relationship (the common case of a load) is written in one step from the row; only an
+// existing one reads its lists. Each ON MATCH item reads them as they were before this SET (the
+// keys are replaced last). Separate SET clauses reading back what the one before wrote made the
+// planner buffer all rows between them (four Eager operators); the one left buffers only the
+// matched endpoints, because a map SET might write any property.
 UNWIND $rows AS row
 MATCH (a:Entity {id: row.source})
 USING INDEX a:Entity(id)
 MATCH (b:Entity {id: row.target})
 USING INDEX b:Entity(id)
 MERGE (a)-[r:{{type}}]->(b)
-SET r += row.props
-WITH r, [p IN row.provenance WHERE NOT p.key IN coalesce(r.provenance_keys, [])] AS fresh
-SET r.provenance_keys = coalesce(r.provenance_keys, []) + [p IN fresh | p.key],
-    r.provenance = coalesce(r.provenance, []) + [p IN fresh | p.json],
-    r.provenance_sources = coalesce(r.provenance_sources, []) + [p IN fresh | p.source],
-    r.provenance_confidences = coalesce(r.provenance_confidences, []) + [p IN fresh | p.confidence]
-SET r.confidence = reduce(best = null, c IN r.provenance_confidences |
-                          CASE WHEN best IS NULL OR c > best THEN c ELSE best END)
+ON CREATE SET r = row.props,
+    r.provenance_keys = [p IN row.provenance | p.key],
+    r.provenance = [p IN row.provenance | p.json],
+    r.provenance_sources = [p IN row.provenance | p.source],
+    r.provenance_confidences = [p IN row.provenance | p.confidence],
+    r.confidence = row.confidence
+ON MATCH SET r += row.props,
+    r.confidence = reduce(best = null, c IN coalesce(r.provenance_confidences, []) + [p IN row.provenance | p.confidence] |
+                          CASE WHEN best IS NULL OR c > best THEN c ELSE best END),
+    r.provenance = coalesce(r.provenance, []) + [p IN row.provenance WHERE NOT p.key IN coalesce(r.provenance_keys, []) | p.json],
+    r.provenance_sources = coalesce(r.provenance_sources, []) + [p IN row.provenance WHERE NOT p.key IN coalesce(r.provenance_keys, []) | p.source],
+    r.provenance_confidences = coalesce(r.provenance_confidences, []) + [p IN row.provenance WHERE NOT p.key IN coalesce(r.provenance_keys, []) | p.confidence],
+    r.provenance_keys = coalesce(r.provenance_keys, []) + [p IN row.provenance WHERE NOT p.key IN coalesce(r.provenance_keys, []) | p.key]
 RETURN count(r) AS written
