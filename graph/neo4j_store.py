@@ -11,7 +11,8 @@ from __future__ import annotations
 import contextlib
 import functools
 import threading
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import neo4j
@@ -142,35 +143,47 @@ class Neo4jStore(GraphStore):
 
     def _write(self, batch: FactBatch, replace_source: str | None = None) -> WriteSummary:
         outside = self.schema.validate_batch(batch)
-        # Labels and types travel as row values ($(row.label), $(row.type) in write_batch):
-        # only names the schema just validated, never user text.
-        nodes = [_node_row(n, self.schema.node_type_of(n.id).name) for n in batch.nodes]
-        rels = [_rel_row(r) for r in batch.relationships]
+        # A fact given twice in one batch is merged here first, as writing it twice would leave
+        # it: one UNWIND row per node and per relationship, so that no row of a statement has to
+        # see what another row of it wrote.
+        nodes, rels = _one_per_id(batch.nodes), _one_per_key(batch.relationships)
+        statements = [_Statement(n, r, self._label_of) for n, r in _statements(nodes, rels)]
         query = cypher("write_batch")
 
         def work(tx: ManagedTransaction) -> None:
-            source = replace_source
-            if outside:
-                if source is not None:  # forget first: it may delete an endpoint
-                    tx.run(query, source=source, nodes=[], rels=[]).consume()
-                    source = None
-                missing = {r["id"] for r in tx.run(cypher("missing_ids"), ids=sorted(outside))}
-                if missing:
-                    raise missing_endpoints_error(missing)
-            for node_rows, rel_rows in _statements(nodes, rels):
-                written = tx.run(query, source=source, nodes=node_rows, rels=rel_rows).single(
-                    strict=True
-                )["written"]
+            source = replace_source  # forgotten by the first statement
+            for i, statement in enumerate(statements):
+                node_rows, rel_rows = statement.rows()
+                result = tx.run(query, source=source, nodes=node_rows, rels=rel_rows)
                 source = None
-                if written != len(rel_rows):  # an endpoint vanished under us: roll back
-                    raise SchemaViolation(
-                        f"{len(rel_rows) - written} relationships lost an endpoint while "
-                        "writing; nothing of the batch was written. Try again."
-                    )
+                # The server runs a statement while its result is pulled: build the next one's
+                # rows meanwhile, so that client and server work at the same time.
+                if i + 1 < len(statements):
+                    statements[i + 1].rows()
+                written = result.single(strict=True)["written"]
+                if written != len(rel_rows):
+                    # MATCH drops a relationship whose endpoint is not in the graph. Endpoints
+                    # are not checked beforehand (a pass over every id of the batch); only a
+                    # shortfall asks which are missing. Raising rolls everything back.
+                    self._endpoints_missing(tx, outside, len(rel_rows) - written)
 
         with self._errors(), self._session() as session:
             session.execute_write(work)
         return WriteSummary(nodes=len(batch.nodes), relationships=len(batch.relationships))
+
+    def _label_of(self, node_id: str) -> str:
+        # Labels and types travel as row values ($(row.label), $(row.type) in write_batch):
+        # only names the schema has validated, never user text.
+        return self.schema.node_type_of(node_id).name
+
+    def _endpoints_missing(self, tx: ManagedTransaction, outside: set[str], lost: int) -> None:
+        missing = {r["id"] for r in tx.run(cypher("missing_ids"), ids=sorted(outside))}
+        if missing:
+            raise missing_endpoints_error(missing)
+        raise SchemaViolation(  # an endpoint was deleted by another writer meanwhile
+            f"{lost} relationships lost an endpoint while writing; nothing of the batch was "
+            "written. Try again."
+        )
 
     def clear(self) -> None:
         with self._errors(), self._session() as session:
@@ -270,6 +283,64 @@ class Neo4jStore(GraphStore):
         return {k: str(v) for k, v in rows[0].items()} if rows else {}
 
 
+@dataclass
+class _Statement:
+    """The facts of one write_batch statement; their parameter rows are built on first use
+    (while the server runs the statement before) and kept for a retry of the transaction."""
+
+    nodes: Sequence[Node]
+    rels: Sequence[Relationship]
+    label_of: Callable[[str], str]
+    _rows: tuple[list[dict[str, Any]], list[dict[str, Any]]] | None = None
+
+    def rows(self) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+        if self._rows is None:
+            self._rows = (
+                [_node_row(n, self.label_of(n.id)) for n in self.nodes],
+                [_rel_row(r) for r in self.rels],
+            )
+        return self._rows
+
+
+def _one_per_id(nodes: Sequence[Node]) -> list[Node]:
+    """One node per id: the name and scalars of the last, the aliases and evidence of all."""
+    by_id: dict[str, Node] = {}
+    for node in nodes:
+        seen = by_id.get(node.id)
+        by_id[node.id] = (
+            node
+            if seen is None
+            else Node(
+                node.id,
+                node.name,
+                tuple(unique([*seen.aliases, *node.aliases])),
+                {**seen.props, **node.props},
+                seen.provenance + node.provenance,
+            )
+        )
+    return list(by_id.values()) if len(by_id) < len(nodes) else list(nodes)
+
+
+def _one_per_key(rels: Sequence[Relationship]) -> list[Relationship]:
+    """One relationship per (source, type, target): the scalars of the last, the evidence of
+    all."""
+    by_key: dict[tuple[str, str, str], Relationship] = {}
+    for rel in rels:
+        seen = by_key.get(rel.key)
+        by_key[rel.key] = (
+            rel
+            if seen is None
+            else Relationship(
+                rel.source,
+                rel.type,
+                rel.target,
+                {**seen.props, **rel.props},
+                seen.provenance + rel.provenance,
+            )
+        )
+    return list(by_key.values()) if len(by_key) < len(rels) else list(rels)
+
+
 def _node_row(node: Node, label: str) -> dict[str, Any]:
     return {
         "id": node.id,
@@ -288,6 +359,8 @@ def _rel_row(rel: Relationship) -> dict[str, Any]:
         "target": rel.target,
         "props": dict(rel.props),
         "provenance": _prov_rows(rel.provenance),
+        # for a new relationship; an existing one recomputes it from all its records
+        "confidence": rel.confidence,
     }
 
 
@@ -328,11 +401,11 @@ def _provenance(text: str) -> Provenance:
 
 
 def _statements(
-    nodes: list[dict[str, Any]], rels: list[dict[str, Any]]
-) -> Iterator[tuple[list[dict[str, Any]], list[dict[str, Any]]]]:
+    nodes: Sequence[Node], rels: Sequence[Relationship]
+) -> Iterator[tuple[Sequence[Node], Sequence[Relationship]]]:
     """(nodes, relationships) per write_batch statement, all in one transaction: a document's
-    batch in one statement; a large batch (reference data) in statements of at most CHUNK rows,
-    every node before any relationship (which needs its endpoints)."""
+    batch in one statement; a large batch (reference data, a dataset) in statements of at most
+    CHUNK rows, every node before any relationship (which needs its endpoints)."""
     if len(nodes) + len(rels) <= CHUNK:
         yield nodes, rels
         return

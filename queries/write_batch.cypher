@@ -12,7 +12,13 @@
 //    took a fifth of the statement's time.
 // 3. Merge $rels on (source, type, target); row.type is a schema relationship type, checked by
 //    the caller. Both endpoints are bound by index seeks, so the dynamic type plans as an
-//    Expand(Into) between them (tests/test_cypher_plans.py).
+//    Expand(Into) between them (tests/test_cypher_plans.py). A new relationship (the common
+//    case of a load) is written in one step from the row; only an existing one reads its lists,
+//    each ON MATCH item reading them as they were before this SET (the keys are replaced last).
+//    A chain of SET clauses each reading what the one before wrote made the planner buffer every
+//    row between them (Eager operators).
+// The caller sends each node and each relationship in one row (a fact given twice in a batch is
+// merged before), so no row needs to see what another row of the statement wrote.
 // Scalars overwrite; aliases and provenance accumulate without duplicates. Provenance is kept as
 // parallel lists (the JSON record, its key, its source, its confidence) so that one source's
 // records can be removed; a relationship's confidence is its best record's.
@@ -69,14 +75,19 @@ CALL () {
   MATCH (b:Entity {id: row.target})
   USING INDEX b:Entity(id)
   MERGE (a)-[r:$(row.type)]->(b)
-  SET r += row.props
-  WITH r, [p IN row.provenance WHERE NOT p.key IN coalesce(r.provenance_keys, [])] AS fresh
-  SET r.provenance_keys = coalesce(r.provenance_keys, []) + [p IN fresh | p.key],
-      r.provenance = coalesce(r.provenance, []) + [p IN fresh | p.json],
-      r.provenance_sources = coalesce(r.provenance_sources, []) + [p IN fresh | p.source],
-      r.provenance_confidences = coalesce(r.provenance_confidences, []) + [p IN fresh | p.confidence]
-  SET r.confidence = reduce(best = null, c IN r.provenance_confidences |
-                            CASE WHEN best IS NULL OR c > best THEN c ELSE best END)
+  ON CREATE SET r += row.props,
+      r.provenance_keys = [p IN row.provenance | p.key],
+      r.provenance = [p IN row.provenance | p.json],
+      r.provenance_sources = [p IN row.provenance | p.source],
+      r.provenance_confidences = [p IN row.provenance | p.confidence],
+      r.confidence = row.confidence
+  ON MATCH SET r += row.props,
+      r.confidence = reduce(best = null, c IN coalesce(r.provenance_confidences, []) + [p IN row.provenance | p.confidence] |
+                            CASE WHEN best IS NULL OR c > best THEN c ELSE best END),
+      r.provenance = coalesce(r.provenance, []) + [p IN row.provenance WHERE NOT p.key IN coalesce(r.provenance_keys, []) | p.json],
+      r.provenance_sources = coalesce(r.provenance_sources, []) + [p IN row.provenance WHERE NOT p.key IN coalesce(r.provenance_keys, []) | p.source],
+      r.provenance_confidences = coalesce(r.provenance_confidences, []) + [p IN row.provenance WHERE NOT p.key IN coalesce(r.provenance_keys, []) | p.confidence],
+      r.provenance_keys = coalesce(r.provenance_keys, []) + [p IN row.provenance WHERE NOT p.key IN coalesce(r.provenance_keys, []) | p.key]
   RETURN count(r) AS written
 }
 RETURN written

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from techgraph.graph import neo4j_store
 from techgraph.graph.errors import SchemaViolation
 from techgraph.graph.model import FactBatch, Node, Provenance, Relationship
 from techgraph.graph.store import Direction, GraphStore, Step
@@ -117,6 +118,57 @@ def test_a_relationship_to_a_node_that_exists_nowhere_fails_the_batch(
         store.write(batch)
     assert store.counts() == before
     assert store.get_node("firm:zte") is None
+
+
+def test_a_missing_endpoint_fails_a_batch_written_in_several_statements(
+    store: GraphStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Neo4j writes a batch in UNWIND statements of CHUNK rows; with chunks of two, the bad
+    # relationship comes in the last statement, after others of the batch were written.
+    monkeypatch.setattr(neo4j_store, "CHUNK", 2)
+    store.write(small_graph())
+    before = store.counts()
+    firms = [Node(f"firm:new-{i}", f"New {i}") for i in range(5)]
+    rels = [Relationship(f.id, "HEADQUARTERED_IN", "country:SWE") for f in firms]
+    rels.append(Relationship("firm:new-0", "SUPPLIES", "firm:huawei"))
+    rels.append(Relationship("firm:new-1", "SUPPLIES", "firm:ghost"))
+    with pytest.raises(SchemaViolation, match="firm:ghost"):
+        store.write(FactBatch(nodes=firms, relationships=rels))
+    assert store.counts() == before
+    assert store.get_node("firm:new-0") is None
+
+
+def test_the_same_fact_twice_in_one_batch_is_one_fact_with_both_records(
+    store: GraphStore,
+) -> None:
+    batch = small_graph()
+    batch.relationships += [
+        Relationship("firm:huawei", "HEADQUARTERED_IN", "country:CHN", {"year": 2024}, (P1, P2)),
+        Relationship("firm:huawei", "HEADQUARTERED_IN", "country:CHN", {}, (P2,)),
+    ]
+    store.write(batch)
+    (hq,) = store.neighbours("firm:huawei", ["HEADQUARTERED_IN"], Direction.OUT)
+    assert sorted(hq.relationship.provenance, key=lambda p: p.source) == [P2, P1]
+    assert hq.relationship.props["year"] == 2024
+    assert hq.relationship.confidence == 0.9
+
+
+def test_the_same_node_twice_in_one_batch_is_one_node_with_both_records(
+    store: GraphStore,
+) -> None:
+    store.write(
+        FactBatch(
+            nodes=[
+                Node("firm:zte", "ZTE", ("ZTE Corporation",), {"founded": 1985}, (P1, P2)),
+                Node("firm:zte", "ZTE", ("Zhongxing",), {}, (P2,)),
+            ]
+        )
+    )
+    zte = store.get_node("firm:zte")
+    assert zte is not None
+    assert sorted(zte.aliases) == ["ZTE Corporation", "Zhongxing"]
+    assert sorted(zte.provenance, key=lambda p: p.source) == [P2, P1]
+    assert zte.props == {"founded": 1985}
 
 
 def test_relationships_to_nodes_already_in_the_graph_need_no_repetition(
