@@ -250,19 +250,18 @@ def server_memory(driver: neo4j.Driver, database: str) -> dict[str, str]:
 
 
 def baseline_in_sync() -> bool:
-    """Whether the row-at-a-time statement is still the relationship part of the batched one
-    minus its UNWIND: the baseline is only a fair comparison while both do the same work per
-    relationship."""
+    """Whether the row-at-a-time statement is still the batched one minus its UNWIND: the
+    baseline is only a fair comparison while both do the same work per relationship."""
 
     def body(name: str) -> list[str]:
-        lines = cypher(name).splitlines()
-        return [line.strip() for line in lines if not line.lstrip().startswith("//")]
+        lines = cypher(name, type="`X`").splitlines()
+        return [line for line in lines if not line.lstrip().startswith("//")]
 
-    batched, single = body("write_batch"), body("bench_merge_relationship_row")
-    if single[0] != "WITH $row AS row" or "UNWIND $rels AS row" not in batched:
-        return False
-    start = batched.index("UNWIND $rels AS row") + 1
-    return batched[start : start + len(single) - 1] == single[1:]
+    batched, single = body("merge_relationships"), body("bench_merge_relationship_row")
+    return batched[1:] == single[1:] and (batched[0], single[0]) == (
+        "UNWIND $rows AS row",
+        "WITH $row AS row",
+    )
 
 
 def row_at_a_time(
@@ -279,7 +278,7 @@ def row_at_a_time(
     with driver.session(database=database) as session:
         budget_end = time.monotonic() + args.baseline_budget
         for rel in rels:
-            query = cypher("bench_merge_relationship_row")
+            query = cypher("bench_merge_relationship_row", type=f"`{rel.type}`")
             with timer.measure():
                 row = neo4j_rel_row(rel)  # the same conversion the batched writer makes
                 result = session.run(query, row=row).single(strict=True)
@@ -665,7 +664,7 @@ def table(report: dict[str, Any]) -> str:
         if not base.get("statement_in_sync", True):
             lines.append(
                 "WARNING: queries/bench_merge_relationship_row.cypher is no longer "
-                "write_batch.cypher's relationship part without its UNWIND; bring it up to date."
+                "merge_relationships.cypher without its UNWIND; bring it up to date."
             )
     rss = emb.get("rss", {})
     if rss:

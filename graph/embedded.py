@@ -214,7 +214,8 @@ class EmbeddedStore(GraphStore):
 
     def _forget_plan(self, source: str) -> _ForgetPlan:
         """What forgetting one document's contribution changes (see GraphStore.write): the same
-        rule as queries/write_batch.cypher's forgetting, computed without changing anything yet."""
+        rule as the forgetting in queries/forget_and_merge_nodes.cypher, computed without
+        changing anything yet."""
         g = self._graph
         if source not in g:
             return _ForgetPlan({}, set(), {}, set())

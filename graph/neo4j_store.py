@@ -1,9 +1,10 @@
 """The Neo4j backend: the official `neo4j` driver, Cypher from queries/, parameters only.
 
-Each batch is written in one transaction, a document's batch in one statement
-(queries/write_batch.cypher: forget the document's earlier facts, merge the nodes, merge the
-relationships), so that a write costs one round trip and not one per label and type. Driver
-exceptions are turned into techgraph errors here, so callers never see a driver traceback.
+Each batch is written in one transaction: one statement forgets the document's earlier facts and
+merges the nodes (queries/forget_and_merge_nodes.cypher), then one per relationship type merges
+the relationships (queries/merge_relationships.cypher), all sent without waiting for the one
+before, so that a batch costs about one round trip. Driver exceptions are turned into techgraph
+errors here, so callers never see a driver traceback.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import threading
+from collections import defaultdict
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -37,7 +39,7 @@ from .model import (
 from .schema import RESERVED_PROPERTIES, Schema, missing_endpoints_error
 from .store import Direction, GraphStore, Neighbour, Step
 
-CHUNK = 5000  # rows per write_batch statement; all statements of a batch share one transaction
+CHUNK = 5000  # rows per write statement; all statements of a batch share one transaction
 
 
 class Neo4jStore(GraphStore):
@@ -147,34 +149,62 @@ class Neo4jStore(GraphStore):
         # it: one UNWIND row per node and per relationship, so that no row of a statement has to
         # see what another row of it wrote.
         nodes, rels = _one_per_id(batch.nodes), _one_per_key(batch.relationships)
-        statements = [_Statement(n, r, self._label_of) for n, r in _statements(nodes, rels)]
-        query = cypher("write_batch")
+        statements = self._statements(nodes, rels, replace_source)
 
         def work(tx: ManagedTransaction) -> None:
-            source = replace_source  # forgotten by the first statement
-            for i, statement in enumerate(statements):
-                node_rows, rel_rows = statement.rows()
-                result = tx.run(query, source=source, nodes=node_rows, rels=rel_rows)
-                source = None
-                # The server runs a statement while its result is pulled: build the next one's
-                # rows meanwhile, so that client and server work at the same time.
-                if i + 1 < len(statements):
-                    statements[i + 1].rows()
-                written = result.single(strict=True)["written"]
-                if written != len(rel_rows):
-                    # MATCH drops a relationship whose endpoint is not in the graph. Endpoints
-                    # are not checked beforehand (a pass over every id of the batch); only a
-                    # shortfall asks which are missing. Raising rolls everything back.
-                    self._endpoints_missing(tx, outside, len(rel_rows) - written)
+            # Each statement is sent before the one before it is read back: the server always
+            # has the next one queued (one wait per batch, not one per statement), and the
+            # client builds the next statement's rows while the server works.
+            pending: tuple[neo4j.Result, _Statement] | None = None
+            for statement in statements:
+                result = tx.run(statement.query, statement.params())
+                if pending is not None:
+                    self._check_written(tx, *pending, outside)
+                pending = (result, statement)
+            if pending is not None:
+                self._check_written(tx, *pending, outside)
 
         with self._errors(), self._session() as session:
             session.execute_write(work)
         return WriteSummary(nodes=len(batch.nodes), relationships=len(batch.relationships))
 
-    def _label_of(self, node_id: str) -> str:
-        # Labels and types travel as row values ($(row.label), $(row.type) in write_batch):
-        # only names the schema has validated, never user text.
-        return self.schema.node_type_of(node_id).name
+    def _statements(
+        self, nodes: Sequence[Node], rels: Sequence[Relationship], source: str | None
+    ) -> list[_Statement]:
+        """Forget (with a source) and merge the nodes, CHUNK at a time; then the relationships,
+        one statement per type and CHUNK: all in one transaction."""
+        found: list[_Statement] = []
+        forget = cypher("forget_and_merge_nodes")
+        for start in range(0, max(len(nodes), 1 if source else 0), CHUNK):
+            chunk = nodes[start : start + CHUNK]
+            found.append(_Statement(forget, "nodes", chunk, self._node_row, source))
+            source = None
+        by_type: dict[str, list[Relationship]] = defaultdict(list)
+        for rel in rels:
+            by_type[rel.type].append(rel)
+        for rtype, of_type in by_type.items():
+            query = cypher("merge_relationships", type=self.schema.rel_type(rtype))
+            for start in range(0, len(of_type), CHUNK):
+                found.append(_Statement(query, "rows", of_type[start : start + CHUNK], _rel_row))
+        return found
+
+    def _check_written(
+        self, tx: ManagedTransaction, result: neo4j.Result, statement: _Statement, outside: set[str]
+    ) -> None:
+        if statement.key != "rows":
+            result.consume()
+            return
+        written = result.single(strict=True)["written"]
+        if written != len(statement.facts):
+            # MATCH drops a relationship whose endpoint is not in the graph. Endpoints are not
+            # checked beforehand (a pass over every id of the batch); only a shortfall asks
+            # which are missing. Raising rolls everything back.
+            self._endpoints_missing(tx, outside, len(statement.facts) - written)
+
+    def _node_row(self, node: Node) -> dict[str, Any]:
+        # The label travels as a row value ($(row.label) in forget_and_merge_nodes): only a
+        # name the schema has validated, never user text.
+        return _node_row(node, self.schema.node_type_of(node.id).name)
 
     def _endpoints_missing(self, tx: ManagedTransaction, outside: set[str], lost: int) -> None:
         missing = {r["id"] for r in tx.run(cypher("missing_ids"), ids=sorted(outside))}
@@ -285,21 +315,23 @@ class Neo4jStore(GraphStore):
 
 @dataclass
 class _Statement:
-    """The facts of one write_batch statement; their parameter rows are built on first use
-    (while the server runs the statement before) and kept for a retry of the transaction."""
+    """One statement of a batch's write; its parameter rows are built on first use (while the
+    server runs the statement before) and kept for a retry of the transaction."""
 
-    nodes: Sequence[Node]
-    rels: Sequence[Relationship]
-    label_of: Callable[[str], str]
-    _rows: tuple[list[dict[str, Any]], list[dict[str, Any]]] | None = None
+    query: str
+    key: str  # the parameter that takes the rows: `nodes` or `rows` (relationships)
+    facts: Sequence[Node] | Sequence[Relationship]
+    to_row: Callable[[Any], dict[str, Any]]
+    source: str | None = None  # forget_and_merge_nodes: the document to forget first
+    _params: dict[str, Any] | None = None
 
-    def rows(self) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-        if self._rows is None:
-            self._rows = (
-                [_node_row(n, self.label_of(n.id)) for n in self.nodes],
-                [_rel_row(r) for r in self.rels],
-            )
-        return self._rows
+    def params(self) -> dict[str, Any]:
+        if self._params is None:
+            rows = [self.to_row(fact) for fact in self.facts]
+            self._params = {self.key: rows}
+            if self.key == "nodes":
+                self._params["source"] = self.source
+        return self._params
 
 
 def _one_per_id(nodes: Sequence[Node]) -> list[Node]:
@@ -398,21 +430,6 @@ def _provenance(text: str) -> Provenance:
     """A stored provenance record, decoded once: questions read the same edges again and again
     (Provenance is immutable, so sharing one is safe)."""
     return Provenance.from_json(text)
-
-
-def _statements(
-    nodes: Sequence[Node], rels: Sequence[Relationship]
-) -> Iterator[tuple[Sequence[Node], Sequence[Relationship]]]:
-    """(nodes, relationships) per write_batch statement, all in one transaction: a document's
-    batch in one statement; a large batch (reference data, a dataset) in statements of at most
-    CHUNK rows, every node before any relationship (which needs its endpoints)."""
-    if len(nodes) + len(rels) <= CHUNK:
-        yield nodes, rels
-        return
-    for start in range(0, len(nodes), CHUNK):
-        yield nodes[start : start + CHUNK], []
-    for start in range(0, len(rels), CHUNK):
-        yield [], rels[start : start + CHUNK]
 
 
 def _first_line(exc: BaseException) -> str:

@@ -1,14 +1,13 @@
 // Benchmark baseline (benchmarks/run.py): merge ONE relationship per statement, the
-// row-at-a-time way that the batched write_batch.cypher replaces. The statement is that file's
-// relationship part without its UNWIND (run.py warns when the two drift apart): same semantics,
-// one row.
+// row-at-a-time way that the batched merge_relationships.cypher replaces. The statement is that
+// file's without its UNWIND (run.py warns when the two drift apart): same semantics, one row.
 WITH $row AS row
 MATCH (a:Entity {id: row.source})
 USING INDEX a:Entity(id)
 MATCH (b:Entity {id: row.target})
 USING INDEX b:Entity(id)
-MERGE (a)-[r:$(row.type)]->(b)
-ON CREATE SET r += row.props,
+MERGE (a)-[r:{{type}}]->(b)
+ON CREATE SET r = row.props,
     r.provenance_keys = [p IN row.provenance | p.key],
     r.provenance = [p IN row.provenance | p.json],
     r.provenance_sources = [p IN row.provenance | p.source],

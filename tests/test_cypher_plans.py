@@ -29,7 +29,21 @@ POINT_QUERIES: dict[str, tuple[dict[str, str], dict[str, Any]]] = {
         {"types": schema.rel_alternation(["SUPPLIES"]), "max_hops": "6"},
         {"source": "firm:a", "target": "firm:b", "k": 3},
     ),
-    "write_batch": ({}, {"source": "doc:" + "0" * 64, "nodes": [], "rels": []}),
+    "forget_and_merge_nodes": ({}, {"source": "doc:" + "0" * 64, "nodes": []}),
+    "merge_relationships": (
+        {"type": "`SUPPLIES`"},
+        {
+            "rows": [
+                {
+                    "source": "firm:huawei",
+                    "target": "firm:zte",
+                    "props": {},
+                    "provenance": [],
+                    "confidence": None,
+                }
+            ]
+        },
+    ),
 }
 # Statements that read the whole graph on purpose (counts, a type's every relationship, names
 # for the resolver, clearing the test database) or change the schema.
@@ -46,6 +60,16 @@ WHOLE_GRAPH = {
 }
 
 
+# Slot values that let any statement be loaded as text (for the checks that read it).
+_FILLERS = {
+    "label": "`Firm`",
+    "index": "`firm_name`",
+    "type": "`SUPPLIES`",
+    "types": "",
+    "max_hops": "2",
+}
+
+
 def operators(plan: Any) -> list[str]:
     """Operator names with their details, depth first (`Expand(All) (a)-[r]-(b)`)."""
     details = plan.get("args", {}).get("Details", "")
@@ -58,6 +82,18 @@ def operators(plan: Any) -> list[str]:
 def test_every_query_file_is_classified() -> None:
     names = set(queries.names()) - {n for n in queries.names() if n.startswith("bench_")}
     assert names == set(POINT_QUERIES) | WHOLE_GRAPH
+
+
+@pytest.mark.parametrize("name", queries.names())
+def test_no_statement_matches_or_merges_on_a_label_or_type_given_as_a_value(name: str) -> None:
+    # On Neo4j 5.26 a MATCH or MERGE pattern with $(…) cannot use the indexes: measured, a
+    # relationship MERGE with a dynamic type scanned every relationship of the graph for each
+    # statement once the graph was large, while the small test graph still planned it well, so
+    # the EXPLAIN checks below did not see it. Setting a label given as a value is fine.
+    for line in queries.load(name, **_FILLERS).splitlines():
+        code = line.split("//")[0]
+        if "MATCH" in code or "MERGE" in code:
+            assert "$(" not in code, f"{name}: {line.strip()}"
 
 
 @pytest.fixture(scope="module")
