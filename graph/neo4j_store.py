@@ -127,10 +127,21 @@ class Neo4jStore(GraphStore):
         if tx is not None:
             with self._errors():
                 return [dict(r) for r in tx.run(query, params)]
-        with self._errors(), self._session(read=True) as session:
-            # dict(record): the values are already plain maps and lists, and Record.data()
-            # would walk them all again (a quarter of a query's client time).
-            return session.execute_read(lambda tx: [dict(r) for r in tx.run(query, params)])
+        # One read on its own runs as an auto-commit query: RUN and PULL in one message, no
+        # BEGIN and COMMIT (0.31 against 0.51 ms per entity lookup in the driver). A transient
+        # failure (a cluster member going away, a lock timeout) is tried once more, as
+        # execute_read would; an unreachable server is reported at once.
+        with self._errors():
+            for attempt in (1, 2):
+                try:
+                    with self._session(read=True) as session:
+                        # dict(record): the values are already plain maps and lists, and
+                        # Record.data() would walk them all again.
+                        return [dict(r) for r in session.run(query, params)]
+                except (neo4j_exc.TransientError, neo4j_exc.SessionExpired):
+                    if attempt == 2:
+                        raise
+        raise AssertionError("unreachable")
 
     # -- writing -------------------------------------------------------------------------------
 
