@@ -10,12 +10,13 @@ errors here, so callers never see a driver traceback.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import functools
 import threading
 from collections import defaultdict
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 import neo4j
 from neo4j import GraphDatabase, ManagedTransaction
@@ -40,6 +41,7 @@ from .schema import RESERVED_PROPERTIES, Schema, missing_endpoints_error
 from .store import Direction, GraphStore, Neighbour, Step
 
 CHUNK = 5000  # rows per write statement; all statements of a batch share one transaction
+_Fact = TypeVar("_Fact", Node, Relationship)
 
 
 class Neo4jStore(GraphStore):
@@ -159,7 +161,8 @@ class Neo4jStore(GraphStore):
         # A fact given twice in one batch is merged here first, as writing it twice would leave
         # it: one UNWIND row per node and per relationship, so that no row of a statement has to
         # see what another row of it wrote.
-        nodes, rels = _one_per_id(batch.nodes), _one_per_key(batch.relationships)
+        nodes = _one_per(batch.nodes, lambda n: n.id, _then_node)
+        rels = _one_per(batch.relationships, lambda r: r.key, _then_relationship)
         statements = self._statements(nodes, rels, replace_source)
 
         def work(tx: ManagedTransaction) -> None:
@@ -345,43 +348,32 @@ class _Statement:
         return self._params
 
 
-def _one_per_id(nodes: Sequence[Node]) -> list[Node]:
-    """One node per id: the name and scalars of the last, the aliases and evidence of all."""
-    by_id: dict[str, Node] = {}
-    for node in nodes:
-        seen = by_id.get(node.id)
-        by_id[node.id] = (
-            node
-            if seen is None
-            else Node(
-                node.id,
-                node.name,
-                tuple(unique([*seen.aliases, *node.aliases])),
-                {**seen.props, **node.props},
-                seen.provenance + node.provenance,
-            )
-        )
-    return list(by_id.values()) if len(by_id) < len(nodes) else list(nodes)
+def _one_per(
+    facts: Sequence[_Fact], key: Callable[[_Fact], object], merge: Callable[[_Fact, _Fact], _Fact]
+) -> list[_Fact]:
+    """One fact per key, as writing them one after the other would leave it."""
+    by_key: dict[object, _Fact] = {}
+    for fact in facts:
+        seen = by_key.get(key(fact))
+        by_key[key(fact)] = fact if seen is None else merge(seen, fact)
+    return list(by_key.values())
 
 
-def _one_per_key(rels: Sequence[Relationship]) -> list[Relationship]:
-    """One relationship per (source, type, target): the scalars of the last, the evidence of
-    all."""
-    by_key: dict[tuple[str, str, str], Relationship] = {}
-    for rel in rels:
-        seen = by_key.get(rel.key)
-        by_key[rel.key] = (
-            rel
-            if seen is None
-            else Relationship(
-                rel.source,
-                rel.type,
-                rel.target,
-                {**seen.props, **rel.props},
-                seen.provenance + rel.provenance,
-            )
-        )
-    return list(by_key.values()) if len(by_key) < len(rels) else list(rels)
+def _then_node(seen: Node, node: Node) -> Node:
+    """The name and scalars of the later, the aliases and evidence of both."""
+    return dataclasses.replace(
+        node,
+        aliases=tuple(unique([*seen.aliases, *node.aliases])),
+        props={**seen.props, **node.props},
+        provenance=seen.provenance + node.provenance,
+    )
+
+
+def _then_relationship(seen: Relationship, rel: Relationship) -> Relationship:
+    """The scalars of the later, the evidence of both."""
+    return dataclasses.replace(
+        rel, props={**seen.props, **rel.props}, provenance=seen.provenance + rel.provenance
+    )
 
 
 def _node_row(node: Node, label: str) -> dict[str, Any]:
