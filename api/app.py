@@ -26,6 +26,7 @@ from techgraph.graph.errors import Ambiguous, NotFound, TechgraphError
 
 from .deps import drop_store, get_store
 from .routers import cypher, documents, entities, imports, questions, system
+from .runtime import tune_gc
 from .schemas import ErrorBody
 from .settings import Settings, get_settings
 
@@ -50,6 +51,7 @@ API key in `X-API-Key` or `Authorization: Bearer`. See docs/api.md.
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
     settings.check_api()
+    tune_gc()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:

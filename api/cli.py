@@ -27,6 +27,7 @@ from techgraph.ingest.reference import load_reference
 from . import serialize
 from .context import store_from
 from .render import render_exposure
+from .runtime import tune_gc
 from .settings import Settings
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -274,6 +275,7 @@ def _emit(data: object) -> None:
 
 
 def main() -> None:
+    tune_gc()
     cli(prog_name="techgraph")
 
 

@@ -34,6 +34,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+from techgraph.api.runtime import tune_gc
 from techgraph.graph.embedded import EmbeddedStore
 from techgraph.graph.model import FactBatch, WriteSummary
 from techgraph.graph.store import GraphStore
@@ -243,6 +244,7 @@ def table(rows: list[Row]) -> str:
 
 
 def main(argv: list[str] | None = None) -> None:
+    tune_gc()  # as `techgraph ingest` runs
     parser = argparse.ArgumentParser(
         prog="python benchmarks/ingest_throughput.py", description=__doc__.split("\n\n")[0]
     )

@@ -56,6 +56,7 @@ from typing import Any
 
 import neo4j
 
+from techgraph.api.runtime import tune_gc
 from techgraph.graph.embedded import EmbeddedStore
 from techgraph.graph.model import Relationship
 from techgraph.graph.neo4j_store import CHUNK as NEO4J_UNWIND_ROWS
@@ -714,6 +715,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     # The server's notifications (e.g. "label does not exist" on an empty database) are logged
     # by the driver as warnings; they are noise here.
     logging.getLogger("neo4j").setLevel(logging.ERROR)
+    tune_gc()  # as the techgraph command and the API server run
     args = parse_args(argv)
     report = run(args)
     print(json.dumps(report, indent=2) if args.json else table(report))
