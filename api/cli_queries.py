@@ -53,6 +53,9 @@ def _path_limit_options(f: F) -> F:
     )(f)
 
 
+_origin_option = click.option(
+    "--origin", default="CHN", show_default=True, help="ISO 3166-1 alpha-3 code."
+)
 _depth_option = click.option(
     "--depth",
     default=4,
@@ -217,7 +220,7 @@ def deps(ctx: click.Context, item: str, depth: int, as_json: bool) -> None:
 
 @cli.command()
 @click.argument("item")
-@click.option("--origin", default="CHN", show_default=True, help="ISO 3166-1 alpha-3 code.")
+@_origin_option
 @_depth_option
 @json_option
 @click.pass_context

@@ -19,7 +19,13 @@ from techgraph.graph.errors import InvalidArgument
 from techgraph.graph.store import GraphStore
 
 from .cli import _store
-from .cli_queries import _depth_option, _path_limit_options, _rel_types, _types_option
+from .cli_queries import (
+    _depth_option,
+    _origin_option,
+    _path_limit_options,
+    _rel_types,
+    _types_option,
+)
 
 _output_option = click.option(
     "-o",
@@ -100,7 +106,7 @@ def viz_deps(ctx: click.Context, item: str, depth: int, origin: str, output: Pat
 
 @viz_group.command("exposure")
 @click.argument("item")
-@click.option("--origin", default="CHN", show_default=True, help="ISO 3166-1 alpha-3 code.")
+@_origin_option
 @_depth_option
 @_output_option
 @click.pass_context

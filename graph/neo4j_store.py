@@ -134,16 +134,16 @@ class Neo4jStore(GraphStore):
         # failure (a cluster member going away, a lock timeout) is tried once more, as
         # execute_read would; an unreachable server is reported at once.
         with self._errors():
-            for attempt in (1, 2):
-                try:
-                    with self._session(read=True) as session:
-                        # dict(record): the values are already plain maps and lists, and
-                        # Record.data() would walk them all again.
-                        return [dict(r) for r in session.run(query, params)]
-                except (neo4j_exc.TransientError, neo4j_exc.SessionExpired):
-                    if attempt == 2:
-                        raise
-        raise AssertionError("unreachable")
+            try:
+                return self._run_alone(query, params)
+            except (neo4j_exc.TransientError, neo4j_exc.SessionExpired):
+                return self._run_alone(query, params)
+
+    def _run_alone(self, query: str, params: dict[str, Any]) -> list[dict[str, Any]]:
+        with self._session(read=True) as session:
+            # dict(record): the values are already plain maps and lists, and Record.data()
+            # would walk them all again.
+            return [dict(r) for r in session.run(query, params)]
 
     # -- writing -------------------------------------------------------------------------------
 

@@ -218,13 +218,6 @@ def _country_of(node: Node, hq: Mapping[str, Hop]) -> str | None:
     return hop.end.id if hop else None
 
 
-def _producer_rows(store: GraphStore, item_ids: Sequence[str]) -> dict[str, list[Neighbour]]:
-    found: dict[str, list[Neighbour]] = defaultdict(list)
-    for origin, n in store.expand(item_ids, [Step("PRODUCES", Direction.IN)]):
-        found[origin].append(n)
-    return found
-
-
 def _aggregate(rows: Sequence[SupplierRow]) -> list[CountryShare]:
     """Country shares: reported country rows first; where a country has none, the sum of the
     shares of firms headquartered there."""
@@ -250,10 +243,7 @@ def _aggregate(rows: Sequence[SupplierRow]) -> list[CountryShare]:
 def suppliers(store: GraphStore, item: str) -> SuppliersAnswer:
     """Who provides technology or input `item`, firms and countries, with share, year, source."""
     node = store.resolve(item, ["tech"])
-    neighbours_ = _producer_rows(store, [node.id]).get(node.id, [])
-    hq = _headquarters(store, (n.node for n in neighbours_))
-    rows = [SupplierRow(n.node, n.relationship, _country_of(n.node, hq)) for n in neighbours_]
-    rows.sort(key=lambda r: (-(r.share or -1.0), r.provider.name, r.provider.id))
+    rows = _suppliers_of(store, [node]).get(node.id, [])
     return SuppliersAnswer(node, rows, _aggregate(rows))
 
 

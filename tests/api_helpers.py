@@ -10,10 +10,12 @@ from collections.abc import Iterator
 from typing import Any
 from urllib.parse import urlparse
 
+from click.testing import CliRunner
 from fastapi.testclient import TestClient
 from pydantic import SecretStr
 
 from techgraph.api.app import create_app
+from techgraph.api.cli import cli
 from techgraph.api.settings import Settings
 from techgraph.graph.embedded import EmbeddedStore
 from techgraph.graph.store import GraphStore
@@ -118,3 +120,17 @@ def _pipe(src: socket.socket, dst: socket.socket) -> None:
         for s in (src, dst):
             with contextlib.suppress(OSError):
                 s.shutdown(socket.SHUT_RDWR)
+
+
+def run_cli(store: GraphStore, *args: str, input: bytes | None = None) -> tuple[int, str, str]:
+    """The `techgraph` command pointed at a test's store (its data directory, or the test
+    Neo4j): exit code, stdout, stderr."""
+    if isinstance(store, EmbeddedStore):
+        options, env = ["--data-dir", str(store.data_dir)], {}
+    else:
+        options = ["--backend", "neo4j"]
+        env = {"TECHGRAPH_NEO4J_URI": NEO4J_URI, "TECHGRAPH_NEO4J_PASSWORD": NEO4J_PASSWORD}
+    result = CliRunner().invoke(
+        cli, [*options, *args], env=env, input=input, catch_exceptions=False
+    )
+    return result.exit_code, result.stdout, result.stderr

@@ -8,40 +8,21 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import shutil
 from pathlib import Path
 from typing import Any
 
 import pytest
-from click.testing import CliRunner
 
-from techgraph.api.cli import cli
-from techgraph.graph.embedded import EmbeddedStore
 from techgraph.graph.model import FactBatch
 from techgraph.graph.store import Direction, GraphStore
 from techgraph.ingest import documents
 from techgraph.ingest.pipeline import document_id
 
-from .conftest import NEO4J_URI
+from .api_helpers import run_cli as run
 from .test_documents import make_pdf
 
 FIXTURES = Path(__file__).parent / "fixtures" / "docs"
-
-
-def run(store: GraphStore, *args: str, input: bytes | None = None) -> tuple[int, str, str]:
-    if isinstance(store, EmbeddedStore):
-        options, env = ["--data-dir", str(store.data_dir)], {}
-    else:
-        options = ["--backend", "neo4j"]
-        env = {
-            "TECHGRAPH_NEO4J_URI": NEO4J_URI,
-            "TECHGRAPH_NEO4J_PASSWORD": os.environ.get("TECHGRAPH_NEO4J_PASSWORD", "techgraph"),
-        }
-    result = CliRunner().invoke(
-        cli, [*options, *args], env=env, input=input, catch_exceptions=False
-    )
-    return result.exit_code, result.stdout, result.stderr
 
 
 def ingest(store: GraphStore, *args: str, input: bytes | None = None) -> tuple[int, str, str]:

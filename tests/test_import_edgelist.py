@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import shutil
 from pathlib import Path
 
@@ -10,13 +9,12 @@ import pytest
 from click.testing import CliRunner
 
 from techgraph.api.cli import cli
-from techgraph.graph.embedded import EmbeddedStore
 from techgraph.graph.model import FactBatch, Provenance
 from techgraph.graph.store import GraphStore
 from techgraph.ingest.edgelist import import_edgelist, read_edgelist
 from techgraph.ingest.importing import ImportFileError, ImportReport, write_report
 
-from .conftest import NEO4J_URI
+from .api_helpers import run_cli as run
 from .graphs import edge
 
 FIXTURES = Path(__file__).parent / "fixtures" / "edgelist"
@@ -228,19 +226,6 @@ def test_a_byte_order_mark_and_blank_lines_are_fine(graph: GraphStore, tmp_path:
 
 
 # -- the command ---------------------------------------------------------------------------------
-
-
-def run(store: GraphStore, *args: str) -> tuple[int, str, str]:
-    if isinstance(store, EmbeddedStore):
-        options, env = ["--data-dir", str(store.data_dir)], {}
-    else:
-        options = ["--backend", "neo4j"]
-        env = {
-            "TECHGRAPH_NEO4J_URI": NEO4J_URI,
-            "TECHGRAPH_NEO4J_PASSWORD": os.environ.get("TECHGRAPH_NEO4J_PASSWORD", "techgraph"),
-        }
-    result = CliRunner().invoke(cli, [*options, *args], env=env, catch_exceptions=False)
-    return result.exit_code, result.stdout, result.stderr
 
 
 def test_the_command_loads_and_exits_0(graph: GraphStore) -> None:

@@ -6,7 +6,6 @@ data, which is licensed for non-commercial use only and never shipped).
 
 from __future__ import annotations
 
-import os
 import shutil
 from pathlib import Path
 
@@ -24,7 +23,7 @@ from techgraph.ingest.eto import import_eto, read_eto
 from techgraph.ingest.importing import ImportFileError, ImportReport, write_report
 from techgraph.ingest.reference import load_reference
 
-from .conftest import NEO4J_URI
+from .api_helpers import run_cli as run
 from .graphs import edge
 
 FIXTURES = Path(__file__).parent / "fixtures" / "eto"
@@ -329,23 +328,6 @@ def test_an_empty_file(tmp_path: Path) -> None:
 
 
 # -- the command ---------------------------------------------------------------------------------
-
-
-def cli_target(store: GraphStore) -> tuple[list[str], dict[str, str]]:
-    """Arguments and environment that point the command at the fixture's store."""
-    if isinstance(store, EmbeddedStore):
-        return ["--data-dir", str(store.data_dir)], {}
-    env = {
-        "TECHGRAPH_NEO4J_URI": NEO4J_URI,
-        "TECHGRAPH_NEO4J_PASSWORD": os.environ.get("TECHGRAPH_NEO4J_PASSWORD", "techgraph"),
-    }
-    return ["--backend", "neo4j"], env
-
-
-def run(store: GraphStore, *args: str) -> tuple[int, str, str]:
-    options, env = cli_target(store)
-    result = CliRunner().invoke(cli, [*options, *args], env=env, catch_exceptions=False)
-    return result.exit_code, result.stdout, result.stderr
 
 
 def test_the_command_loads_and_summarises(graph: GraphStore) -> None:
