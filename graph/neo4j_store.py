@@ -1,9 +1,10 @@
 """The Neo4j backend: the official `neo4j` driver, Cypher from queries/, parameters only.
 
-Each batch is written in one transaction: one statement forgets the document's earlier facts and
-merges the nodes (queries/forget_and_merge_nodes.cypher), then one per relationship type merges
-the relationships (queries/merge_relationships.cypher), all sent without waiting for the one
-before, so that a batch costs about one round trip. Driver exceptions are turned into techgraph
+Each batch is written in one transaction (and `write_documents` puts several documents' batches
+in one): one statement forgets the documents' earlier facts and merges the nodes
+(queries/forget_and_merge_nodes.cypher), then one per relationship type merges the
+relationships (queries/merge_relationships.cypher), all sent without waiting for the one before,
+so that a batch costs about one round trip. Driver exceptions are turned into techgraph
 errors here, so callers never see a driver traceback.
 """
 
@@ -157,13 +158,31 @@ class Neo4jStore(GraphStore):
                 ).consume()
 
     def _write(self, batch: FactBatch, replace_source: str | None = None) -> WriteSummary:
-        outside = self.schema.validate_batch(batch)
-        # A fact given twice in one batch is merged here first, as writing it twice would leave
-        # it: one UNWIND row per node and per relationship, so that no row of a statement has to
-        # see what another row of it wrote.
-        nodes = _one_per(batch.nodes, lambda n: n.id, _then_node)
-        rels = _one_per(batch.relationships, lambda r: r.key, _then_relationship)
-        statements = self._statements(nodes, rels, replace_source)
+        return self._write_together([batch], [replace_source] if replace_source else [])
+
+    def write_documents(self, documents: Sequence[tuple[FactBatch, str]]) -> WriteSummary:
+        """All the documents in ONE transaction (see GraphStore.write_documents): a commit costs
+        the server about as much as a small document's statements, so a group of documents
+        commits once. Each document is whole in it; the group is all or nothing."""
+        try:
+            return self._write_together(
+                [batch for batch, _ in documents], list(unique(doc for _, doc in documents))
+            )
+        finally:
+            self._resolver = None
+
+    def _write_together(self, batches: Sequence[FactBatch], sources: list[str]) -> WriteSummary:
+        """Forget `sources`, then merge the batches' facts: one transaction."""
+        union = FactBatch()
+        for batch in batches:
+            union.extend(batch)
+        outside = self.schema.validate_batch(union)
+        # A fact given twice (in one batch, or by two documents of a group) is merged here
+        # first, as writing it twice would leave it: one UNWIND row per node and per
+        # relationship, so that no row of a statement has to see what another row of it wrote.
+        nodes = _one_per(union.nodes, lambda n: n.id, _then_node)
+        rels = _one_per(union.relationships, lambda r: r.key, _then_relationship)
+        statements = self._statements(nodes, rels, sources)
 
         def work(tx: ManagedTransaction) -> None:
             # Each statement is sent before the one before it is read back: the server always
@@ -180,19 +199,19 @@ class Neo4jStore(GraphStore):
 
         with self._errors(), self._session() as session:
             session.execute_write(work)
-        return WriteSummary(nodes=len(batch.nodes), relationships=len(batch.relationships))
+        return WriteSummary(nodes=len(union.nodes), relationships=len(union.relationships))
 
     def _statements(
-        self, nodes: Sequence[Node], rels: Sequence[Relationship], source: str | None
+        self, nodes: Sequence[Node], rels: Sequence[Relationship], sources: list[str]
     ) -> list[_Statement]:
-        """Forget (with a source) and merge the nodes, CHUNK at a time; then the relationships,
-        one statement per type and CHUNK: all in one transaction."""
+        """Forget (the documents in `sources`) and merge the nodes, CHUNK at a time; then the
+        relationships, one statement per type and CHUNK: all in one transaction."""
         found: list[_Statement] = []
         forget = cypher("forget_and_merge_nodes")
-        for start in range(0, max(len(nodes), 1 if source else 0), CHUNK):
+        for start in range(0, max(len(nodes), 1 if sources else 0), CHUNK):
             chunk = nodes[start : start + CHUNK]
-            found.append(_Statement(forget, "nodes", chunk, self._node_row, source))
-            source = None
+            found.append(_Statement(forget, "nodes", chunk, self._node_row, sources))
+            sources = []
         by_type: dict[str, list[Relationship]] = defaultdict(list)
         for rel in rels:
             by_type[rel.type].append(rel)
@@ -336,7 +355,7 @@ class _Statement:
     key: str  # the parameter that takes the rows: `nodes` or `rows` (relationships)
     facts: Sequence[Node] | Sequence[Relationship]
     to_row: Callable[[Any], dict[str, Any]]
-    source: str | None = None  # forget_and_merge_nodes: the document to forget first
+    sources: Sequence[str] = ()  # forget_and_merge_nodes: the documents to forget first
     _params: dict[str, Any] | None = None
 
     def params(self) -> dict[str, Any]:
@@ -344,7 +363,7 @@ class _Statement:
             rows = [self.to_row(fact) for fact in self.facts]
             self._params = {self.key: rows}
             if self.key == "nodes":
-                self._params["source"] = self.source
+                self._params["sources"] = list(self.sources)
         return self._params
 
 

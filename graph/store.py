@@ -78,6 +78,21 @@ class GraphStore(ABC):
     @abstractmethod
     def _write(self, batch: FactBatch, replace_source: str | None = None) -> WriteSummary: ...
 
+    def write_documents(self, documents: Sequence[tuple[FactBatch, str]]) -> WriteSummary:
+        """Write several documents, each `(batch, document id)` as `write(batch,
+        replace_source=document id)` would, in order.
+
+        A document is never split: its forgetting and its facts land together or not at all.
+        A backend may put several documents in one transaction (Neo4j does: one commit for
+        the group instead of one per document), and then a group the schema refuses writes
+        none of its documents; the caller retries them one by one to learn which failed (the
+        ingest pipeline does). Here, one `write` per document."""
+        summaries = [self.write(batch, replace_source=doc) for batch, doc in documents]
+        return WriteSummary(
+            nodes=sum(s.nodes for s in summaries),
+            relationships=sum(s.relationships for s in summaries),
+        )
+
     @abstractmethod
     def entity_names(self) -> list[tuple[str, str, tuple[str, ...]]]:
         """(id, name, aliases and demonyms) of every node but documents: what resolving reads."""

@@ -1,4 +1,4 @@
-"""From documents to graph facts: extraction, one FactBatch per document, one write each.
+"""From documents to graph facts: extraction, one FactBatch per document, written whole.
 
 The contract is docs/extraction.md. For every document the pipeline
 
@@ -9,9 +9,12 @@ The contract is docs/extraction.md. For every document the pipeline
 3. builds one FactBatch: the Document node, a node per mentioned entity, a MENTIONS edge to
    each, and the relations (negated ones left out, hedged ones marked), every fact with a
    Provenance naming the document, the extractor, its confidence and where in the text;
-4. writes it with ONE `store.write(batch, replace_source=doc_id)`: the document's previous
-   facts are forgotten and the new ones written in the same transaction, so a reader never sees
-   a half-replaced document and a failed write leaves the old version in place.
+4. writes it with `store.write_documents`, together with the other documents of its chunk
+   (on Neo4j in one transaction of up to GROUP_FACTS facts): the document's previous facts are
+   forgotten and the new ones written in the same transaction, so a reader never sees a
+   half-replaced document and a failed write leaves the old version in place. A group the
+   schema refuses is written again one document per transaction (`store.write(batch,
+   replace_source=doc_id)`), so that only the documents at fault fail.
 
 Choices the contract leaves to the pipeline, and why:
 
@@ -58,9 +61,12 @@ from .model import ExtractedRelation, Extraction, Extractor, Mention
 
 # Documents per extract_many call: large enough for nlp.pipe to batch well, small enough that a
 # chunk's texts and extractions stay a small part of memory.
-CHUNK_DOCUMENTS = 16
+CHUNK_DOCUMENTS = 64
 # ... or fewer, once their texts add up to this many characters (a few large documents).
 CHUNK_CHARS = 2_000_000
+# Facts per write transaction: a chunk's documents are written together, each whole, in
+# transactions of about this many facts (one document's, however many, at least).
+GROUP_FACTS = 10_000
 # Confidence ceilings (docs/extraction.md: discovered entities and hedged relations carry a
 # lower confidence). Ceilings rather than factors, so that an extractor that already lowered
 # them is not lowered twice.
@@ -201,6 +207,11 @@ def _merge(offsets: Sequence[int], parts: Sequence[Extraction]) -> Extraction:
     return merged
 
 
+_Ready = tuple[DocumentResult, Document, Extraction, bool]
+"""A document extracted and ready to write: its result, itself, its extraction, and whether the
+graph held an earlier version."""
+
+
 @dataclass
 class _Chunk:
     """A chunk on its way through: results in input order; `todo` the documents to extract
@@ -208,7 +219,7 @@ class _Chunk:
 
     results: list[DocumentResult]
     todo: list[tuple[DocumentResult, Document, bool]]
-    ready: list[tuple[DocumentResult, Document, Extraction, bool]] = field(default_factory=list)
+    ready: list[_Ready] = field(default_factory=list)
 
 
 class IngestPipeline:
@@ -335,14 +346,62 @@ class IngestPipeline:
                 chunk.ready.append((result, doc, extraction, existed))
 
     def _write_chunk(self, chunk: _Chunk) -> None:
-        """Write each extracted document in its own batch (`existed`: the graph held an
-        earlier version, whose facts the write replaces)."""
-        ready = chunk.ready
-        if not ready:
+        """Write the extracted documents, each replacing its earlier version, several to a
+        transaction (store.write_documents; at most GROUP_FACTS facts): on Neo4j a commit costs
+        about as much as a small document's statements. A group the schema refuses is written
+        again one document per transaction, so that only the documents at fault fail."""
+        if not chunk.ready:
             return
+        self._learn(chunk.ready)
+        group: list[tuple[_Ready, BuiltBatch]] = []
+        facts = 0
+        for item in chunk.ready:
+            built = self._build(item)
+            # What the next document of the group must see, as if this one were written.
+            self._remember(built, item[0].doc_id or "", item[3])
+            group.append((item, built))
+            facts += len(built.batch)
+            if facts >= GROUP_FACTS:
+                self._write_group(group)
+                group, facts = [], 0
+        if group:
+            self._write_group(group)
+
+    def _write_group(self, group: Sequence[tuple[_Ready, BuiltBatch]]) -> None:
+        try:
+            self.store.write_documents([(b.batch, item[0].doc_id or "") for item, b in group])
+        except SchemaViolation as exc:
+            # Nothing of the group was written: what the run remembered of it goes, and each
+            # document is built again from what the graph holds and written on its own.
+            self._nodes.clear()
+            self._rels.clear()
+            self._expanded.clear()
+            if len(group) == 1:
+                self._failed(group[0][0][0], exc)
+                return
+            for item, _ in group:
+                self._write_alone(item)
+            return
+        for item, built in group:
+            self._done(item[0], built)
+
+    def _write_alone(self, item: _Ready) -> None:
+        self._learn([item])
+        built = self._build(item)
+        result, _, _, existed = item
+        try:
+            self.store.write(built.batch, replace_source=result.doc_id)
+        except SchemaViolation as exc:
+            self._failed(result, exc)
+            return
+        self._remember(built, result.doc_id or "", existed)
+        self._done(result, built)
+
+    def _learn(self, items: Sequence[_Ready]) -> None:
+        """Read what the graph holds of the documents' entities and candidate facts."""
         ids: set[str] = set()
         candidates: set[RelKey] = set()
-        for _, _, extraction, _ in ready:
+        for _, _, extraction, _ in items:
             ids.update(m.id for m in extraction.mentions)
             for r in extraction.relations:
                 ids.update((r.source, r.target))
@@ -350,33 +409,35 @@ class IngestPipeline:
                     candidates.add((r.source, r.type, r.target))
         self._learn_nodes(ids)
         self._learn_relations(candidates)
-        for result, doc, extraction, existed in ready:
-            doc_id = result.doc_id
-            assert doc_id is not None
-            built = build_batch(
-                doc,
-                doc_id,
-                extraction,
-                self.extractor,
-                self._nodes,
-                self._rels,
-                self.store,
-                ingested_at=self.clock(),
-            )
-            try:
-                self.store.write(built.batch, replace_source=doc_id)
-            except SchemaViolation as exc:
-                result.status = Status.FAILED
-                result.reason = f"its facts were refused by the schema, nothing written: {exc}"
-                continue
-            result.status = Status.INGESTED
-            result.reason = None
-            result.names = built.names
-            result.discovered = built.discovered
-            result.written = built.written
-            result.statement_keys = built.statement_keys
-            result.notes = built.notes
-            self._remember(built, doc_id, existed)
+
+    def _build(self, item: _Ready) -> BuiltBatch:
+        result, doc, extraction, _ = item
+        assert result.doc_id is not None
+        return build_batch(
+            doc,
+            result.doc_id,
+            extraction,
+            self.extractor,
+            self._nodes,
+            self._rels,
+            self.store,
+            ingested_at=self.clock(),
+        )
+
+    @staticmethod
+    def _failed(result: DocumentResult, exc: SchemaViolation) -> None:
+        result.status = Status.FAILED
+        result.reason = f"its facts were refused by the schema, nothing written: {exc}"
+
+    @staticmethod
+    def _done(result: DocumentResult, built: BuiltBatch) -> None:
+        result.status = Status.INGESTED
+        result.reason = None
+        result.names = built.names
+        result.discovered = built.discovered
+        result.written = built.written
+        result.statement_keys = built.statement_keys
+        result.notes = built.notes
 
     def _learn_nodes(self, ids: set[str]) -> None:
         unknown = sorted(i for i in ids if i not in self._nodes)

@@ -2,9 +2,10 @@
 // relationships follow in merge_relationships.cypher, one statement per type, in the same
 // transaction (a relationship type given as a value, MERGE (a)-[r:$(row.type)]->(b), plans as a
 // scan of every relationship in the graph on Neo4j 5.26).
-// 1. With $source (a document id, else null): forget what that document contributed before.
-//    Its MENTIONS edges lead to where its facts can be; a new document has no node yet, and
-//    then this costs one index seek. Its provenance records are removed from the relationships
+// 1. With $sources (document ids; empty for none): forget what those documents contributed
+//    before. Their MENTIONS edges lead to where their facts can be; a new document has no node
+//    yet, and then this costs one index seek. Several documents written in one transaction
+//    are forgotten together, which leaves what forgetting them one after the other would. Its provenance records are removed from the relationships
 //    and then the nodes found there; relationships left with no provenance are deleted, and
 //    nodes left with none and no relationships (entities only that source spoke of).
 // 2. Merge $nodes on their canonical id (every node also carries the Entity label, whose
@@ -16,15 +17,19 @@
 // parallel lists (the JSON record, its key, its source, its confidence) so that one source's
 // records can be removed. The caller sends each node in one row (a node given twice in a batch
 // is merged before), so no row needs to see what another row of the statement wrote.
-OPTIONAL MATCH (d:Entity {id: $source})
-USING INDEX d:Entity(id)
-WITH CASE WHEN d IS NULL THEN [] ELSE [d] + [(d)-[:MENTIONS]->(e) | e] END AS earlier
+CALL () {
+  UNWIND $sources AS source
+  MATCH (d:Entity {id: source})
+  USING INDEX d:Entity(id)
+  WITH collect(d) AS documents
+  RETURN documents + reduce(found = [], d IN documents | found + [(d)-[:MENTIONS]->(e) | e]) AS earlier
+}
 CALL (earlier) {
   UNWIND earlier AS n
   MATCH (n)-[r]-()
-  WHERE $source IN r.provenance_sources
+  WHERE any(s IN r.provenance_sources WHERE s IN $sources)
   WITH DISTINCT r
-  WITH r, [i IN range(0, size(r.provenance_sources) - 1) WHERE r.provenance_sources[i] <> $source] AS keep
+  WITH r, [i IN range(0, size(r.provenance_sources) - 1) WHERE NOT r.provenance_sources[i] IN $sources] AS keep
   SET r.provenance = [i IN keep | r.provenance[i]],
       r.provenance_keys = [i IN keep | r.provenance_keys[i]],
       r.provenance_sources = [i IN keep | r.provenance_sources[i]],
@@ -36,8 +41,9 @@ CALL (earlier) {
 }
 CALL (earlier) {
   UNWIND earlier AS n
-  WITH n WHERE $source IN n.provenance_sources
-  WITH n, [i IN range(0, size(n.provenance_sources) - 1) WHERE n.provenance_sources[i] <> $source] AS keep
+  WITH DISTINCT n
+  WITH n WHERE any(s IN n.provenance_sources WHERE s IN $sources)
+  WITH n, [i IN range(0, size(n.provenance_sources) - 1) WHERE NOT n.provenance_sources[i] IN $sources] AS keep
   SET n.provenance = [i IN keep | n.provenance[i]],
       n.provenance_keys = [i IN keep | n.provenance_keys[i]],
       n.provenance_sources = [i IN keep | n.provenance_sources[i]],

@@ -29,7 +29,7 @@ POINT_QUERIES: dict[str, tuple[dict[str, str], dict[str, Any]]] = {
         {"types": schema.rel_alternation(["SUPPLIES"]), "max_hops": "6"},
         {"source": "firm:a", "target": "firm:b", "k": 3},
     ),
-    "forget_and_merge_nodes": ({}, {"source": "doc:" + "0" * 64, "nodes": []}),
+    "forget_and_merge_nodes": ({}, {"sources": ["doc:" + "0" * 64], "nodes": []}),
     "merge_relationships": (
         {"type": "`SUPPLIES`"},
         {

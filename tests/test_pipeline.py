@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 
 from techgraph.graph.embedded import EmbeddedStore
-from techgraph.graph.errors import BackendUnavailable
+from techgraph.graph.errors import BackendUnavailable, SchemaViolation
 from techgraph.graph.model import FactBatch, Node, Provenance, Relationship, WriteSummary
 from techgraph.graph.store import Direction, GraphStore
 from techgraph.ingest import pipeline
@@ -308,20 +308,60 @@ def test_the_same_fact_in_two_sentences_is_one_edge_with_two_records(graph: Grap
     assert counts.relationships["SUPPLIES"] == 2  # Huawei->China Mobile, Zhongxing->Huawei
 
 
-def test_one_write_per_document_with_replace_source(
+def test_a_chunk_is_written_together_each_document_replacing_its_own(
     graph: GraphStore, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    calls: list[tuple[int, str | None]] = []
-    original = graph.write
+    calls: list[list[str]] = []
+    original = graph.write_documents
 
-    def spy(batch: FactBatch, replace_source: str | None = None) -> WriteSummary:
-        calls.append((len(batch), replace_source))
-        return original(batch, replace_source=replace_source)
+    def spy(documents: list[tuple[FactBatch, str]]) -> WriteSummary:
+        calls.append([source for _, source in documents])
+        assert all(source in {n.id for n in batch.nodes} for batch, source in documents)
+        return original(documents)
 
-    monkeypatch.setattr(graph, "write", spy)
-    results = ingest(graph, doc(TEXT, "/a.md"), doc("ASML produces EUV lithography.", "/b.md"))
-    assert [r.status for r in results] == [Status.INGESTED, Status.INGESTED]
-    assert [source for _, source in calls] == [results[0].doc_id, results[1].doc_id]
+    monkeypatch.setattr(graph, "write_documents", spy)
+    texts = [TEXT, "ASML produces EUV lithography.", "Huawei supplies ASML."]
+    results = ingest(graph, *[doc(t, f"/{i}.md") for i, t in enumerate(texts)], chunk_size=2)
+    assert [r.status for r in results] == [Status.INGESTED] * 3
+    ids = [r.doc_id for r in results]
+    assert calls == [ids[:2], ids[2:]]  # one call per chunk, each document once with its id
+    assert graph.counts().nodes["Document"] == 3
+
+
+def test_a_group_the_schema_refuses_fails_only_its_bad_document(
+    graph: GraphStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The store refuses any write holding the second document: the group is retried one
+    document at a time, and the others are ingested with what they would have had."""
+    texts = ["Huawei supplies China Mobile.", "Huawei supplies ASML.", "ASML supplies Huawei."]
+    docs = [doc(t, f"/{i}.md") for i, t in enumerate(texts)]
+    bad_id = pipeline.document_id(docs[1].key)
+    original_group, original_one = graph.write_documents, graph.write
+    groups: list[int] = []
+
+    def refusing_group(documents: list[tuple[FactBatch, str]]) -> WriteSummary:
+        groups.append(len(documents))
+        if any(source == bad_id for _, source in documents):
+            raise SchemaViolation("refused for the test")
+        return original_group(documents)
+
+    def refusing_one(batch: FactBatch, replace_source: str | None = None) -> WriteSummary:
+        if replace_source == bad_id:
+            raise SchemaViolation("refused for the test")
+        return original_one(batch, replace_source=replace_source)
+
+    monkeypatch.setattr(graph, "write_documents", refusing_group)
+    monkeypatch.setattr(graph, "write", refusing_one)
+    results = ingest(graph, *docs)
+    assert groups == [3]
+    assert [r.status for r in results] == [Status.INGESTED, Status.FAILED, Status.INGESTED]
+    assert "refused by the schema, nothing written" in (results[1].reason or "")
+    assert graph.get_node(bad_id) is None
+    assert rel(graph, "firm:huawei", "SUPPLIES", "firm:asml") is None
+    assert rel(graph, "firm:asml", "SUPPLIES", "firm:huawei") is not None
+    assert rel(graph, "firm:huawei", "SUPPLIES", "firm:china-mobile") is not None
+    assert results[2].written  # the documents after the bad one were built again and written
+    assert graph.counts().nodes["Document"] == 2
 
 
 def test_extraction_is_batched_over_chunks(graph: GraphStore) -> None:
@@ -499,23 +539,23 @@ def test_facts_the_schema_forbids_are_left_out_with_a_note(graph: GraphStore) ->
 def test_a_backend_failure_stops_the_run_after_what_was_written(
     graph: GraphStore, monkeypatch: pytest.MonkeyPatch, overlap: bool
 ) -> None:
-    original = graph.write
-    written: list[str | None] = []
+    original = graph.write_documents
+    written: list[str] = []
 
-    def flaky(batch: FactBatch, replace_source: str | None = None) -> WriteSummary:
-        if len(written) == 3:
+    def flaky(documents: list[tuple[FactBatch, str]]) -> WriteSummary:
+        if len(written) == 2:
             raise BackendUnavailable("the server went away")
-        written.append(replace_source)
-        return original(batch, replace_source=replace_source)
+        written.extend(source for _, source in documents)
+        return original(documents)
 
-    monkeypatch.setattr(graph, "write", flaky)
+    monkeypatch.setattr(graph, "write_documents", flaky)
     docs = [doc(f"Huawei supplies China Mobile ({i}).", f"/d{i}.md") for i in range(6)]
     seen: list[Status] = []
     with pytest.raises(BackendUnavailable):
         for result in ingest(graph, *docs, chunk_size=2, overlap=overlap, lazy=True):
             seen.append(result.status)
     assert seen == [Status.INGESTED, Status.INGESTED]  # the first chunk was reported
-    assert graph.counts().nodes["Document"] == 3  # and each document is whole or absent
+    assert graph.counts().nodes["Document"] == 2  # and each document is whole or absent
 
 
 @pytest.mark.parametrize("overlap", [True, False], ids=["overlap", "sequential"])

@@ -327,6 +327,85 @@ def test_replacing_a_document_forgets_what_only_its_old_version_said(
     assert store.counts() == before
 
 
+DOC2 = "doc:" + "e" * 64
+
+
+def other_doc() -> FactBatch:
+    """A second document: it also says Huawei is headquartered in China, and names ZTE."""
+    src = Provenance(DOC2, "test-extractor", "1", 0.8, sentence="ZTE, like Huawei, ...")
+    return FactBatch(
+        [
+            Node(DOC2, "other.md", (), {}, (src,)),
+            Node("firm:zte", "ZTE", (), {"discovered": True}, (src,)),
+        ],
+        [
+            Relationship(DOC2, "MENTIONS", "firm:huawei", {}, (src,)),
+            Relationship(DOC2, "MENTIONS", "firm:zte", {}, (src,)),
+            Relationship("firm:huawei", "HEADQUARTERED_IN", "country:CHN", {}, (src,)),
+            Relationship("firm:zte", "HEADQUARTERED_IN", "country:CHN", {}, (src,)),
+        ],
+    )
+
+
+def graph_state(store: GraphStore) -> tuple[object, ...]:
+    hq = store.neighbours("country:CHN", ["HEADQUARTERED_IN"], Direction.IN)
+    evidence = sorted(
+        (
+            n.node.id,
+            sorted(p.to_json() for p in n.relationship.provenance),
+            n.relationship.confidence,
+        )
+        for n in hq
+    )
+    nodes = {i: store.get_node(i) for i in ("firm:huawei", "firm:newco", "firm:zte", DOC, DOC2)}
+    return store.counts(), evidence, nodes
+
+
+def test_documents_written_together_leave_what_writing_them_in_turn_leaves(
+    store: GraphStore,
+) -> None:
+    store.write(small_graph())
+    store.write(doc_version(supplier=True), replace_source=DOC)
+    store.write(other_doc(), replace_source=DOC2)
+    in_turn = graph_state(store)
+
+    store.clear()
+    store.write(small_graph())
+    store.write_documents([(doc_version(supplier=True), DOC), (other_doc(), DOC2)])
+    assert graph_state(store) == in_turn
+    (hq,) = [n for n in store.neighbours("firm:huawei", ["HEADQUARTERED_IN"], Direction.OUT)]
+    # One fact stated by both documents: one relationship with each one's evidence once.
+    assert sorted(p.source for p in hq.relationship.provenance) == sorted([P1.source, DOC, DOC2])
+
+
+def test_documents_written_together_each_replace_their_earlier_version(
+    store: GraphStore,
+) -> None:
+    store.write(small_graph())
+    store.write_documents([(doc_version(supplier=True), DOC), (other_doc(), DOC2)])
+    store.write_documents(
+        [(doc_version(supplier=False), DOC), (FactBatch([Node(DOC2, "other.md")]), DOC2)]
+    )
+    assert store.get_node("firm:newco") is None  # only DOC's old version knew it
+    assert store.get_node("firm:zte") is None  # only DOC2's old version knew it
+    assert "SUPPLIES" not in store.counts().relationships
+    (hq,) = store.neighbours("firm:huawei", ["HEADQUARTERED_IN"], Direction.OUT)
+    assert sorted(p.source for p in hq.relationship.provenance) == sorted([P1.source, DOC])
+    assert store.neighbours(DOC2) == []
+
+
+def test_a_refused_group_writes_nothing_of_the_refused_document(store: GraphStore) -> None:
+    store.write(small_graph())
+    bad = FactBatch([Node(DOC2, "other.md")], [Relationship(DOC2, "MENTIONS", "firm:nobody")])
+    before = store.counts()
+    with pytest.raises(SchemaViolation, match="firm:nobody"):
+        store.write_documents([(doc_version(supplier=True), DOC), (bad, DOC2)])
+    assert store.get_node(DOC2) is None
+    if store.backend == "neo4j":  # one transaction for the group: nothing of it at all
+        assert store.counts() == before
+        assert store.get_node(DOC) is None
+
+
 def test_forgetting_keeps_facts_that_other_sources_also_support(store: GraphStore) -> None:
     store.write(small_graph())
     store.write(doc_version(supplier=True), replace_source=DOC)
