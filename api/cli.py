@@ -234,15 +234,32 @@ def _print_status(st: Any) -> None:
 )
 @click.option("--bolt-port", default=7687, show_default=True, type=click.IntRange(1, 65535))
 @click.option("--http-port", default=7474, show_default=True, type=click.IntRange(1, 65535))
+@click.option(
+    "--heap", default="1g", show_default=True, help="Maximum JVM heap, in Neo4j's size syntax."
+)
+@click.option("--pagecache", default="256m", show_default=True, help="Neo4j's page cache size.")
 @click.option("--timeout", default=180.0, show_default=True, help="Seconds to wait for Bolt.")
 def neo4j_start(
-    home: Path | None, password: str, bolt_port: int, http_port: int, timeout: float
+    home: Path | None,
+    password: str,
+    bolt_port: int,
+    http_port: int,
+    heap: str,
+    pagecache: str,
+    timeout: float,
 ) -> None:
-    """Fetch Neo4j if needed, start it and wait until Bolt answers."""
+    """Fetch Neo4j if needed, start it and wait until Bolt answers. Heap and page cache take
+    effect on a start, not on a server already running."""
     from techgraph.graph.neo4j_server import manager
 
     st = manager.start(
-        home, bolt_port=bolt_port, http_port=http_port, password=password, timeout=timeout
+        home,
+        bolt_port=bolt_port,
+        http_port=http_port,
+        password=password,
+        timeout=timeout,
+        heap=heap,
+        pagecache=pagecache,
     )
     if st.already_running:
         click.echo("Neo4j was already running; left it as it is.")

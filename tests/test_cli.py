@@ -134,3 +134,17 @@ def test_python_dash_m_techgraph_is_the_same_command(tmp_path: Path) -> None:
     )
     assert done.returncode == 0, done.stderr
     assert "Usage: techgraph stats" in done.stdout
+
+
+@pytest.mark.parametrize(
+    ("option", "value", "what"),
+    [("--heap", "lots", "heap"), ("--pagecache", "1g\nx=y", "page cache")],
+)
+def test_a_bad_neo4j_memory_size_is_refused_before_anything_starts(
+    tmp_path: Path, option: str, value: str, what: str
+) -> None:
+    home = tmp_path / "neo4j"
+    code, _, err = run("neo4j", "start", "--home", str(home), option, value)
+    assert code == 1
+    assert f"{what} size" in one_error_line(err) and "such as 1g" in err
+    assert not (home / "conf").exists()  # nothing written, no server started

@@ -423,6 +423,8 @@ def start(
         return replace(status(home), already_running=True)
     if bolt_port == http_port:
         raise StartFailed(f"the Bolt and HTTP ports are both {bolt_port}; give them two ports.")
+    _bytes("heap", heap)
+    _bytes("page cache", pagecache)
     if "\n" in password or "\r" in password or not password:
         raise StartFailed("the Neo4j password must be one non-empty line; choose another.")
     connectors = (("Bolt", bolt_port, "--bolt-port"), ("HTTP", http_port, "--http-port"))
@@ -509,14 +511,19 @@ def _install_plugins(home: Path, jars: list[Path]) -> list[str]:
     return [*rest, str(plugins / "*")]
 
 
+def _bytes(what: str, size: str) -> int:
+    """A size in Neo4j's syntax (1g, 768m), checked before it goes into neo4j.conf."""
+    match = re.fullmatch(r"(\d+)([kKmMgG]?)", size.strip())
+    if match is None or int(match.group(1)) == 0:
+        raise StartFailed(f"{what} size {size!r} is not like 1g or 768m; pass a size such as 1g.")
+    factor = {"": 1, "k": 1 << 10, "m": 1 << 20, "g": 1 << 30}[match.group(2).lower()]
+    return int(match.group(1)) * factor
+
+
 def _initial_heap(heap: str) -> str:
     """A quarter of the maximum heap, at most 256m: the JVM grows the heap when a load needs it,
     and the server's resident memory stays modest on a shared machine while it idles."""
-    match = re.fullmatch(r"(\d+)([kKmMgG]?)", heap.strip())
-    if match is None:
-        raise StartFailed(f"heap size {heap!r} is not like 1g or 768m; pass a size such as 1g.")
-    factor = {"": 1, "k": 1 << 10, "m": 1 << 20, "g": 1 << 30}[match.group(2).lower()]
-    quarter_mib = int(match.group(1)) * factor // 4 // (1 << 20)
+    quarter_mib = _bytes("heap", heap) // 4 // (1 << 20)
     return f"{max(64, min(256, quarter_mib))}m"
 
 
