@@ -19,6 +19,11 @@ BOLT_PORT = 17687
 HTTP_PORT = 17474
 HEAP = "2g"
 PAGECACHE = "1g"
+# A server of its own for a bulk load: it starts with its whole heap (Neo4j advises initial =
+# maximum, which spares the collector resizing the heap mid-load) and keeps the state of large
+# write transactions off the heap, where the collector does not copy it again and again
+# (docs/benchmarks.md has the figures with and without).
+SETTINGS = {"db.tx_state.memory_allocation": "OFF_HEAP"}
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -30,6 +35,12 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--heap", default=HEAP)
     parser.add_argument("--pagecache", default=PAGECACHE)
     parser.add_argument("--password", default=manager.DEFAULT_PASSWORD)
+    parser.add_argument(
+        "--neo4j-defaults",
+        action="store_true",
+        help="start with the launcher's defaults (a quarter of the heap at first, transaction "
+        "state on the heap) instead of the bulk-load settings, to compare",
+    )
     args = parser.parse_args(argv)
     if args.action == "start":
         status = manager.start(
@@ -39,6 +50,8 @@ def main(argv: list[str] | None = None) -> None:
             password=args.password,
             heap=args.heap,
             pagecache=args.pagecache,
+            initial_heap=None if args.neo4j_defaults else args.heap,
+            settings=None if args.neo4j_defaults else SETTINGS,
         )
         note = " (already running: heap and page cache are those it was started with)"
         print(f"{status.bolt_uri} pid {status.pid}{note if status.already_running else ''}")

@@ -7,6 +7,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 from click.testing import CliRunner
@@ -148,3 +149,29 @@ def test_a_bad_neo4j_memory_size_is_refused_before_anything_starts(
     assert code == 1
     assert f"{what} size" in one_error_line(err) and "such as 1g" in err
     assert not (home / "conf").exists()  # nothing written, no server started
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "fragment"),
+    [
+        (
+            {
+                "settings": {
+                    "db.tx_state.memory_allocation": "OFF_HEAP\ndbms.security.auth_enabled=false"
+                }
+            },
+            "not a Neo4j setting",
+        ),
+        ({"settings": {"x y": "1"}}, "not a Neo4j setting"),
+        ({"initial_heap": "2g", "heap": "1g"}, "larger than the heap"),
+    ],
+)
+def test_launcher_settings_that_could_not_be_meant_are_refused(
+    tmp_path: Path, kwargs: dict[str, Any], fragment: str
+) -> None:
+    from techgraph.graph.neo4j_server import manager
+
+    home = tmp_path / "neo4j"
+    with pytest.raises(manager.StartFailed, match=fragment):
+        manager.start(home, **kwargs)
+    assert not (home / "conf").exists()

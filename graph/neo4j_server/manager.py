@@ -31,6 +31,7 @@ import subprocess
 import time
 import urllib.request
 import xml.etree.ElementTree as ET
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -409,13 +410,18 @@ def start(
     timeout: float = DEFAULT_START_TIMEOUT,
     heap: str = DEFAULT_HEAP,
     pagecache: str = DEFAULT_PAGECACHE,
+    initial_heap: str | None = None,
+    settings: Mapping[str, str] | None = None,
 ) -> ServerStatus:
     """Start this home's server and return once Bolt answers `RETURN 1` with `password`.
 
     If the server already runs, nothing is started and the status says `already_running`.
     `password` becomes the password of user `neo4j` when the home is started for the first time;
     later starts only check it (Neo4j keeps the password in its system database).
-    `heap` is the JVM's maximum heap and `pagecache` Neo4j's page cache, in Neo4j's size syntax.
+    `heap` is the JVM's maximum heap and `pagecache` Neo4j's page cache, in Neo4j's size syntax;
+    `initial_heap` the heap the JVM starts with (default: a quarter of `heap`, at most 256m; a
+    server of its own, such as the benchmark's, starts with all of it, as Neo4j advises).
+    `settings` are further neo4j.conf lines (name = value) for this start.
     """
     home = _home(home)
     pid = _live_pid(home, clean_stale=True)
@@ -425,6 +431,13 @@ def start(
         raise StartFailed(f"the Bolt and HTTP ports are both {bolt_port}; give them two ports.")
     _bytes("heap", heap)
     _bytes("page cache", pagecache)
+    initial_heap = initial_heap or _initial_heap(heap)
+    if _bytes("initial heap", initial_heap) > _bytes("heap", heap):
+        raise StartFailed(f"the initial heap {initial_heap} is larger than the heap {heap}.")
+    extra = dict(settings or {})
+    for name, value in extra.items():
+        if not re.fullmatch(r"[a-z][a-z0-9_.]*", name) or re.search(r"[\r\n]", value):
+            raise StartFailed(f"{name}={value!r} is not a Neo4j setting this launcher can write.")
     if "\n" in password or "\r" in password or not password:
         raise StartFailed("the Neo4j password must be one non-empty line; choose another.")
     connectors = (("Bolt", bolt_port, "--bolt-port"), ("HTTP", http_port, "--http-port"))
@@ -440,7 +453,7 @@ def start(
     for sub in ("conf", "data", "logs", "plugins", "run", "import"):
         (home / sub).mkdir(parents=True, exist_ok=True)
     classpath = _install_plugins(home, jars)
-    _write_config(home, bolt_port, http_port, heap, pagecache)
+    _write_config(home, bolt_port, http_port, heap, pagecache, initial_heap, extra)
     if not (home / "data" / "databases" / "system").exists():
         _set_initial_password(java, classpath, home, password)
         with contextlib.suppress(OSError):  # it holds a salted hash of the password
@@ -450,7 +463,7 @@ def start(
     log_offset = log_path.stat().st_size if log_path.exists() else 0
     command = [
         str(java),
-        f"-Xms{_initial_heap(heap)}",
+        f"-Xms{initial_heap}",
         f"-Xmx{heap}",
         *JVM_FLAGS,
         f"-XX:ErrorFile={home / 'logs' / 'hs_err_pid%p.log'}",
@@ -527,7 +540,15 @@ def _initial_heap(heap: str) -> str:
     return f"{max(64, min(256, quarter_mib))}m"
 
 
-def _write_config(home: Path, bolt_port: int, http_port: int, heap: str, pagecache: str) -> None:
+def _write_config(
+    home: Path,
+    bolt_port: int,
+    http_port: int,
+    heap: str,
+    pagecache: str,
+    initial_heap: str,
+    settings: Mapping[str, str],
+) -> None:
     text = f"""\
 # Written by techgraph (techgraph.graph.neo4j_server) on every start: edits are overwritten.
 # Neo4j {neo4j_version()} community, started with {ENTRY_POINT}.
@@ -553,7 +574,7 @@ server.directories.run={home / "run"}
 server.directories.lib={home / "lib"}
 
 # The JVM is started with the same heap sizes (-Xms/-Xmx); Neo4j checks them against these.
-server.memory.heap.initial_size={_initial_heap(heap)}
+server.memory.heap.initial_size={initial_heap}
 server.memory.heap.max_size={heap}
 server.memory.pagecache.size={pagecache}
 
@@ -567,6 +588,9 @@ client.allow_telemetry=false
 # Bolt's Netty shutdown waits out a 5 s quiet period twice; 1 s makes `stop` take ~2 s, not ~11.
 internal.dbms.bolt.netty_server_shutdown_quiet_period=1
 """
+    if settings:
+        text += "\n# Given for this start (manager.start(settings=...)).\n"
+        text += "".join(f"{name}={value}\n" for name, value in settings.items())
     conf_file(home).write_text(text)
 
 
