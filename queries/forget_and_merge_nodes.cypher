@@ -26,6 +26,7 @@ CALL () {
 }
 CALL (earlier) {
   UNWIND earlier AS n
+  WITH DISTINCT n  // a hub several of the documents mention is expanded once
   MATCH (n)-[r]-()
   WHERE any(s IN r.provenance_sources WHERE s IN $sources)
   WITH DISTINCT r
