@@ -24,12 +24,17 @@ import warnings
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import cache
+from itertools import accumulate
 from typing import Any
 
 import spacy
+from spacy.attrs import ORTH, POS, SENT_START, SPACY
 from spacy.language import Language
+from spacy.lexeme import Lexeme
+from spacy.parts_of_speech import NAMES as POS_NAMES
 from spacy.pipeline import SpanRuler
 from spacy.tokens import Doc, Span
+from spacy.vocab import Vocab
 
 from techgraph.graph.resolve import LEGAL_SUFFIXES
 
@@ -124,8 +129,8 @@ def _split_final_stops(nlp: Language) -> Language:
 def line_breaks(doc: Doc) -> Doc:
     """A line break ends a sentence: a Markdown heading or a list item is never one sentence with
     the paragraph after it. Set before the parser, which keeps boundaries it is given."""
-    # One pass, each token made once (doc[i] builds a new Token object every time).
-    breaks = [tok.i + 1 for tok in doc if "\n" in tok.text_with_ws]
+    # A token's trailing whitespace is a single space or nothing, so its text alone tells.
+    breaks = [i + 1 for i, lex in enumerate(lexemes(doc)) if "\n" in lex.text]
     for i in breaks:
         if i < len(doc):
             doc[i].is_sent_start = True
@@ -165,6 +170,115 @@ def load_pipeline(use_model: bool | None = None) -> Pipeline:
         _warn_no_model_once()
         return Pipeline(_blank(), None)
     return Pipeline(_load_model(package), package)
+
+
+# -- token attributes as plain Python data ---------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class Lex:
+    """The attributes of a word that do not depend on where it stands (spaCy keeps them on the
+    Lexeme all its tokens share), under the names Token gives them."""
+
+    text: str
+    lower_: str
+    is_alpha: bool
+    is_lower: bool
+    is_punct: bool
+    is_space: bool
+    is_stop: bool
+    is_title: bool
+    is_upper: bool
+    like_num: bool
+
+    @classmethod
+    def of(cls, lexeme: Lexeme) -> Lex:
+        return cls(
+            lexeme.orth_,
+            lexeme.lower_,
+            lexeme.is_alpha,
+            lexeme.is_lower,
+            lexeme.is_punct,
+            lexeme.is_space,
+            lexeme.is_stop,
+            lexeme.is_title,
+            lexeme.is_upper,
+            lexeme.like_num,
+        )
+
+
+# Lex records by vocabulary, then by orth id. A vocabulary's lexemes never change once made, so
+# each distinct word is read from spaCy once per process. The vocabulary is kept alive with its
+# records (its id() must not be reused), and a table that grows past LEX_CACHE_LIMIT words is
+# started afresh (replaced, not cleared, so a reader in another thread keeps a whole one).
+_LEX_CACHES: dict[int, tuple[Vocab, dict[int, Lex]]] = {}
+LEX_CACHE_LIMIT = 500_000
+
+
+def lexemes(doc: Doc) -> list[Lex]:
+    """The Lex of each token of the Doc, in order."""
+    vocab = doc.vocab
+    entry = _LEX_CACHES.get(id(vocab))
+    if entry is None or entry[0] is not vocab or len(entry[1]) > LEX_CACHE_LIMIT:
+        entry = _LEX_CACHES[id(vocab)] = (vocab, {})
+    table = entry[1]
+    orths: list[int] = doc.to_array(ORTH).tolist()
+    for orth in set(orths).difference(table):
+        table[orth] = Lex.of(vocab[orth])
+    return [table[orth] for orth in orths]
+
+
+class Tokens:
+    """A Doc's token attributes as plain Python lists, read once per document.
+
+    The rules read a few attributes of many tokens, most of them many times: through the Doc each
+    read builds a Token object (`doc[i]` makes a new one every time) and calls a Cython property,
+    and that was most of the CPU time of rules-only extraction. Here the attributes that belong
+    to the word (text, lower case, the is_* flags) come from `lexemes` (one look-up per distinct
+    word), the others from `Doc.to_array`; `lower[i]` is `doc[i].lower_`, `lex[i].is_title` is
+    `doc[i].is_title`, and so on. The parse (heads, dependencies, tags) is read from `doc`.
+    """
+
+    __slots__ = (
+        "doc",
+        "doc_text",
+        "idx",
+        "lex",
+        "lower",
+        "pos",
+        "sent_start",
+        "space_after",
+        "text",
+    )
+
+    def __init__(self, doc: Doc) -> None:
+        self.doc = doc
+        self.lex: list[Lex] = lexemes(doc)
+        self.text: list[str] = [x.text for x in self.lex]  # Token.text
+        self.lower: list[str] = [x.lower_ for x in self.lex]  # Token.lower_
+        self.space_after: list[int] = doc.to_array(SPACY).tolist()  # 1 if whitespace_ is " "
+        # Token.idx and Doc.text: the tokens cover the text, each followed by its whitespace.
+        widths = (len(t) + s for t, s in zip(self.text, self.space_after, strict=True))
+        self.idx: list[int] = [0, *accumulate(widths)]
+        self.doc_text: str = "".join(
+            [t + " " if s else t for t, s in zip(self.text, self.space_after, strict=True)]
+        )
+        self.pos: list[str] = [POS_NAMES[p] for p in doc.to_array(POS).tolist()]  # Token.pos_
+        # Token.is_sent_start is True where sent_start is 1 (-1 is False, 0 unknown)
+        self.sent_start: list[bool] = (doc.to_array(SENT_START) == 1).tolist()
+
+    def __len__(self) -> int:
+        return len(self.lex)
+
+    def span_text(self, start: int, end: int) -> str:
+        """`doc[start:end].text`."""
+        if start >= end:
+            return ""
+        return self.doc_text[self.idx[start] : self.end_char(end)]
+
+    def end_char(self, end: int) -> int:
+        """`doc[start:end].end_char` of a span that is not empty."""
+        return self.idx[end - 1] + len(self.text[end - 1])
 
 
 # -- the gazetteer ------------------------------------------------------------------------------
