@@ -308,9 +308,9 @@ class SpacyExtractor:
     def _mentions(self, toks: Tokens) -> list[_Cand]:
         doc = toks.doc
         cands = [
-            _Cand(s.start, s.end, s.id_, s.label_)
-            for s in self.gazetteer(doc)
-            if s.id_ and not (s.label_ == "Technology" and _in_title_of_law(toks, s.start, s.end))
+            _Cand(start, end, node_id, label)
+            for start, end, label, node_id in self.gazetteer.matches(toks)
+            if node_id and not (label == "Technology" and _in_title_of_law(toks, start, end))
         ]
         if self.pipeline.has_model:
             cands = self._add_ner(toks, cands)

