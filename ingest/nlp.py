@@ -26,6 +26,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import cache
 from itertools import accumulate
+from operator import add
 from typing import Any
 
 import spacy
@@ -223,7 +224,10 @@ def lexemes(doc: Doc) -> list[Lex]:
     orths: list[int] = doc.to_array(ORTH).tolist()
     for orth in set(orths).difference(table):
         table[orth] = Lex.of(vocab[orth])
-    return [table[orth] for orth in orths]
+    return list(map(table.__getitem__, orths))
+
+
+_SPACE = ("", " ")  # a token's whitespace_ by its SPACY flag
 
 
 class Tokens:
@@ -256,12 +260,10 @@ class Tokens:
         self.lower: list[str] = [x.lower_ for x in self.lex]  # Token.lower_
         self.space_after: list[int] = doc.to_array(SPACY).tolist()  # 1 if whitespace_ is " "
         # Token.idx and Doc.text: the tokens cover the text, each followed by its whitespace.
-        widths = (len(t) + s for t, s in zip(self.text, self.space_after, strict=True))
-        self.idx: list[int] = [0, *accumulate(widths)]
-        self.doc_text: str = "".join(
-            [t + " " if s else t for t, s in zip(self.text, self.space_after, strict=True)]
-        )
-        self.pos: list[str] = [POS_NAMES[p] for p in doc.to_array(POS).tolist()]  # Token.pos_
+        self.idx: list[int] = [0, *accumulate(map(add, map(len, self.text), self.space_after))]
+        self.doc_text: str = "".join(map(add, self.text, map(_SPACE.__getitem__, self.space_after)))
+        pos = doc.to_array(POS)  # Token.pos_ (all "" without a tagger)
+        self.pos: list[str] = [POS_NAMES[p] for p in pos.tolist()] if pos.any() else [""] * len(pos)
         # Token.is_sent_start is True where sent_start is 1 (-1 is False, 0 unknown)
         self.sent_start: list[bool] = (doc.to_array(SENT_START) == 1).tolist()
 

@@ -31,6 +31,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from functools import cache
+from itertools import pairwise
 
 from spacy.tokens import Doc, Token
 
@@ -642,8 +643,15 @@ def extract_relations(
 
 
 def _sentences(toks: Tokens) -> Iterator[Sentence]:
-    for sent in toks.doc.sents:
-        start, end = sent.start, sent.end
+    """`doc.sents`, read from the sentence starts of Tokens (as Doc.sents reads them) without
+    making a Span each."""
+    doc = toks.doc
+    if "sents" in doc.user_hooks or not doc.has_annotation("SENT_START"):
+        bounds = [(s.start, s.end) for s in doc.sents]  # a hook's sentences, or spaCy's error
+    else:
+        starts = [0, *(i for i, start in enumerate(toks.sent_start) if start and i), len(toks)]
+        bounds = list(pairwise(starts)) if len(toks) else []
+    for start, end in bounds:
         yield Sentence(start, end, toks.idx[start], toks.span_text(start, end).rstrip())
 
 
@@ -657,9 +665,16 @@ def _cue_matches(toks: Tokens) -> list[tuple[Cue, int, int]]:
     raw: list[tuple[int, int, int]] = []  # (cue number, start, end)
     seen: set[tuple[int, int, int]] = set()
     n = len(toks)
-    for i, word in enumerate(toks.lower):
-        key = "#" if word not in index and toks.lex[i].like_num else word
-        for number, parts in index.get(key, ()):
+    low, lex = toks.lower, toks.lex
+    # Only positions where a phrase can start are visited: a word of the index, or a number
+    # if a phrase can start with one ("#").
+    if "#" in index:
+        starts = [i for i, word in enumerate(low) if word in index or lex[i].like_num]
+    else:
+        starts = [i for i, word in enumerate(low) if word in index]
+    for i in starts:
+        key = "#" if low[i] not in index and lex[i].like_num else low[i]
+        for number, parts in index[key]:
             for end in _match_parts(toks, i, parts, n):
                 if end > i and (number, i, end) not in seen:
                     seen.add((number, i, end))
@@ -686,7 +701,11 @@ def _read(
 ) -> Iterable[ExtractedRelation]:
     anchor = _anchor(toks, start, end)
     left, by_parse = _left(toks, sent, cue, start, anchor, ents, parsed)
+    if not left:
+        return  # no pair can be made (the rest only reads the other side and the flags)
     right = _right(toks, sent, cue, start, end, anchor, ents, parsed)
+    if not right and not (cue.symmetric_left and len(left) > 1):
+        return  # likewise: no pair, not even within the left side
     negated = _negated(toks, sent, left, start, end, anchor, parsed)
     hedged = _hedged(toks, sent, left, start, anchor, parsed)
     confidence = CONF_PARSED if by_parse else CONF_WINDOW
@@ -1349,12 +1368,17 @@ def _modifier(toks: Tokens, e: Ent, parsed: bool) -> bool:
 
 def _until(toks: Tokens, end: int, limit: int, phrases: tuple[str, ...]) -> int | None:
     words = toks.lower[end:limit]
+    split = _split_phrases(phrases)
     for i in range(len(words)):
-        for phrase in phrases:
-            parts = phrase.split()
+        for parts in split:
             if words[i : i + len(parts)] == parts:
                 return end + i
     return None
+
+
+@cache
+def _split_phrases(phrases: tuple[str, ...]) -> tuple[list[str], ...]:
+    return tuple(phrase.split() for phrase in phrases)
 
 
 def _preposition_before(toks: Tokens, boundary: int, e: Ent) -> str | None:
@@ -1606,6 +1630,7 @@ FIRM_NOUNS = FIRM_NOUNS_CORE | {
     "start-ups",
     "startups",
 }
+_DESCRIPTION_HEADS = FIRM_NOUNS | {"up", "ups"}
 _PLURAL_EXCEPTIONS = frozenset({"business"})
 _DESC_DETS = frozenset({"a", "an", "the", "another", "other", "its", "their", "one", "some"})
 _BE = frozenset({"is", "are", "was", "were", "remains", "remain", "became", "become", "'s"})
@@ -1632,7 +1657,9 @@ def _descriptions(
 ) -> list[_Description]:
     low, text, lex = toks.lower, toks.text, toks.lex
     out: list[_Description] = []
-    for i in range(sent.start, sent.end):
+    # Only a firm noun heads a description ("start-up" ends in "up")
+    heads = [i for i in range(sent.start, sent.end) if low[i] in _DESCRIPTION_HEADS]
+    for i in heads:
         word = low[i]
         if i >= 2 and word in ("up", "ups") and text[i - 1] == "-":
             word = low[i - 2] + "-" + word
