@@ -29,12 +29,14 @@ from itertools import accumulate
 from operator import add
 from typing import Any
 
+import numpy
 import spacy
 from spacy.attrs import ORTH, POS, SENT_START, SPACY
 from spacy.language import Language
 from spacy.lexeme import Lexeme
 from spacy.matcher import PhraseMatcher
 from spacy.parts_of_speech import NAMES as POS_NAMES
+from spacy.pipeline import Sentencizer
 from spacy.tokens import Doc, Span
 from spacy.vocab import Vocab
 
@@ -136,6 +138,37 @@ def line_breaks(doc: Doc) -> Doc:
     return doc
 
 
+# What spaCy's Sentencizer ends a sentence with (its default punctuation).
+_SENTENCE_ENDS = frozenset(Sentencizer.default_punct_chars)
+
+
+@Language.component("techgraph_sentences")
+def sentences(doc: Doc) -> Doc:
+    """The sentences of the pipeline without a model: spaCy's Sentencizer (default punctuation)
+    and then `line_breaks`, in one component that reads each word's Lex instead of making a Token
+    per token and rule. After a sentence-ending mark, the next token that is neither punctuation
+    nor such a mark starts a sentence (the Sentencizer's rule); so does a token after a line
+    break. Like the Sentencizer, it leaves tokens whose start is already set as they are."""
+    lexes = lexemes(doc)
+    n = len(lexes)
+    if n == 0:
+        return doc
+    starts = [0]
+    for end in [i for i, lex in enumerate(lexes) if lex.text in _SENTENCE_ENDS]:
+        k = end + 1
+        while k < n and (lexes[k].is_punct or lexes[k].text in _SENTENCE_ENDS):
+            k += 1
+        if k < n:
+            starts.append(k)
+    values = numpy.full(n, -1, dtype=numpy.int64)
+    values[starts] = 1
+    before = doc.to_array(SENT_START).astype(numpy.int64)  # -1 was stored as 2**64 - 1
+    values = numpy.where(before == 0, values, before)
+    values[[i + 1 for i, lex in enumerate(lexes) if "\n" in lex.text and i + 1 < n]] = 1
+    doc.from_array([SENT_START], values.astype(numpy.uint64))
+    return doc
+
+
 @cache
 def _load_model(package: str) -> Language:
     """Loading takes about a second, so each process does it once; the pipeline is read-only
@@ -149,8 +182,7 @@ def _load_model(package: str) -> Language:
 @cache
 def _blank() -> Language:
     nlp = spacy.blank("en")
-    nlp.add_pipe("sentencizer")
-    nlp.add_pipe("techgraph_line_breaks", after="sentencizer")
+    nlp.add_pipe("techgraph_sentences")  # the Sentencizer, then techgraph_line_breaks
     return _split_final_stops(nlp)
 
 
