@@ -240,10 +240,11 @@ class Lex:
 
 # Lex records by vocabulary, then by orth id. A vocabulary's lexemes never change once made, so
 # each distinct word is read from spaCy once per process. The vocabulary is kept alive with its
-# records (its id() must not be reused), and a table that grows past LEX_CACHE_LIMIT words is
-# started afresh (replaced, not cleared, so a reader in another thread keeps a whole one).
+# records (its id() must not be reused), and a table that grows past LEX_CACHE_LIMIT words (about
+# 320 bytes each) is started afresh (replaced, not cleared, so a reader in another thread keeps a
+# whole one).
 _LEX_CACHES: dict[int, tuple[Vocab, dict[int, Lex]]] = {}
-LEX_CACHE_LIMIT = 500_000
+LEX_CACHE_LIMIT = 100_000
 
 
 def lexemes(doc: Doc) -> list[Lex]:
