@@ -34,7 +34,7 @@ from techgraph.graph.resolve import LEGAL_SUFFIXES, Resolver, normalize
 from techgraph.graph.store import GraphStore
 
 from .model import Extraction, Mention
-from .nlp import Gazetteer, Pipeline, load_pipeline, node_type
+from .nlp import Gazetteer, Pipeline, Tokens, load_pipeline, node_type
 from .relations import FIRM_NOUNS_CORE, Ent, extract_relations
 
 EXTRACTOR_NAME = "techgraph-spacy"
@@ -279,46 +279,48 @@ class SpacyExtractor:
     # -- mentions ------------------------------------------------------------------------------
 
     def _from_doc(self, doc: Doc) -> Extraction:
-        cands = self._mentions(doc)
-        mentions = [self._mention(doc, c) for c in cands]
+        toks = Tokens(doc)  # the rules read token attributes from here (see Tokens)
+        cands = self._mentions(toks)
+        mentions = [self._mention(toks, c) for c in cands]
         ents = [Ent(c.start, c.end, c.id, c.type) for c in cands]
-        relations = extract_relations(doc, ents, parsed=self.pipeline.has_model)
-        words = count_words(doc)
+        relations = extract_relations(doc, ents, parsed=self.pipeline.has_model, tokens=toks)
+        words = count_words(toks)
         return Extraction(mentions=mentions, relations=relations, words=words)
 
-    def _mention(self, doc: Doc, c: _Cand) -> Mention:
-        span = doc[c.start : c.end]
+    def _mention(self, toks: Tokens, c: _Cand) -> Mention:
+        text = toks.span_text(c.start, c.end)
         if c.discovered:
-            name = c.name or span.text
+            name = c.name or text
         else:
             ref = self.resolver.get(c.id)
-            name = ref.name if ref else span.text
+            name = ref.name if ref else text
         return Mention(
             id=c.id,
             type=c.type,
             name=name,
-            text=span.text,
-            start=span.start_char,
-            end=span.end_char,
+            text=text,
+            start=toks.idx[c.start],
+            end=toks.end_char(c.end),
             discovered=c.discovered,
             confidence=c.confidence,
         )
 
-    def _mentions(self, doc: Doc) -> list[_Cand]:
+    def _mentions(self, toks: Tokens) -> list[_Cand]:
+        doc = toks.doc
         cands = [
-            _Cand(s.start, s.end, s.id_, s.label_)
-            for s in self.gazetteer(doc)
-            if s.id_ and not (s.label_ == "Technology" and _in_title_of_law(doc, s.start, s.end))
+            _Cand(start, end, node_id, label)
+            for start, end, label, node_id in self.gazetteer.matches(toks)
+            if node_id and not (label == "Technology" and _in_title_of_law(toks, start, end))
         ]
         if self.pipeline.has_model:
-            cands = self._add_ner(doc, cands)
+            cands = self._add_ner(toks, cands)
             # twice: a name found in context is context for the next ("Megvii, Yitu and Huawei")
             cands = self._discover_in_context(doc, self._discover_in_context(doc, cands))
             cands = self._merge_bracketed(doc, cands)
             cands = self._repeat_discovered(doc, cands)
         else:
-            cands = self._drop_extended_names(doc, cands)
-        return self._abbreviations(doc, cands)
+            cands = self._drop_extended_names(toks, cands)
+        return self._abbreviations(toks, cands)
 
     def _discover_in_context(self, doc: Doc, cands: list[_Cand]) -> list[_Cand]:
         """Names the small NER model misses or mislabels ("Megvii" as a place, "Bosch" as a
@@ -437,7 +439,7 @@ class SpacyExtractor:
                 out.append(replace(c, start=i, end=i + n))
         return sorted(out, key=lambda c: c.start)
 
-    def _drop_extended_names(self, doc: Doc, cands: list[_Cand]) -> list[_Cand]:
+    def _drop_extended_names(self, toks: Tokens, cands: list[_Cand]) -> list[_Cand]:
         """Without NER, "Samsung Biologics" would read as Samsung Electronics: a known firm's
         name followed by further capitalised words that make another name is left out (it would be
         a wrong fact), unless the longer name is the same firm ("Huawei Technologies Co")."""
@@ -445,16 +447,17 @@ class SpacyExtractor:
         kept: list[_Cand] = []
         for c in cands:
             if c.type == "Firm":
-                end = _name_extension(doc, c.end, taken, parsed=False)
+                end = _name_extension(toks, c.end, taken, parsed=False)
                 if end > c.end:
-                    hits = self.resolver.lookup(doc[c.start : end].text)
+                    hits = self.resolver.lookup(toks.span_text(c.start, end))
                     if not hits or hits[0].id != c.id:
                         continue
             kept.append(c)
         return kept
 
-    def _add_ner(self, doc: Doc, cands: list[_Cand]) -> list[_Cand]:
+    def _add_ner(self, toks: Tokens, cands: list[_Cand]) -> list[_Cand]:
         """Fold the NER's ORG spans into the gazetteer's mentions (see the module docstring)."""
+        doc = toks.doc
         by_token: dict[int, _Cand] = {}
         for c in cands:
             for i in range(c.start, c.end):
@@ -491,10 +494,10 @@ class SpacyExtractor:
                 and inside[0].start == span.start
                 and inside[0].type == "Firm"
                 and ent.label_ in ("PERSON", "PRODUCT", "WORK_OF_ART", "FAC")
-                and _name_extension(doc, inside[0].end, set(), parsed=True) >= span.end
+                and _name_extension(toks, inside[0].end, set(), parsed=True) >= span.end
             ):
                 continue
-            new = self._resolve_org(span, inside)
+            new = self._resolve_org(toks, span, inside)
             if new is None:
                 continue
             for c in inside:
@@ -527,7 +530,7 @@ class SpacyExtractor:
             return None
         return Resolved(f"firm:{key}", "Firm", True, CONF_DISCOVERED, _strip_det(text))
 
-    def _resolve_org(self, span: Span, inside: list[_Cand]) -> _Cand | None:
+    def _resolve_org(self, toks: Tokens, span: Span, inside: list[_Cand]) -> _Cand | None:
         """What an ORG span that the gazetteer does not fully explain stands for, or None."""
         text = span.text
         known = [h for h in self.resolver.lookup(text) if h.type_prefix in ORG_PREFIXES]
@@ -542,7 +545,7 @@ class SpacyExtractor:
             if firms and (len(firms) > 1 or firms[0].start != span.start):
                 return None
             if firms:
-                stop = _name_extension(span.doc, firms[0].end, set(), parsed=True)
+                stop = _name_extension(toks, firms[0].end, set(), parsed=True)
                 rest = span.doc[stop : span.end]
                 if stop == firms[0].end or not all(
                     t.is_punct or t.lower_.rstrip(".") in _LEGAL_WORDS for t in rest
@@ -562,11 +565,10 @@ class SpacyExtractor:
             found.name,
         )
 
-    def _abbreviations(self, doc: Doc, cands: list[_Cand]) -> list[_Cand]:
+    def _abbreviations(self, toks: Tokens, cands: list[_Cand]) -> list[_Cand]:
         """ "Long Name (ABBR)" and "ABBR (Long Name)" make ABBR an alias of Long Name for the rest
         of the document; the document's own definition beats the gazetteer's reading of ABBR."""
-        # The token texts once: doc[i] builds a new Token object on every call.
-        texts = [t.text for t in doc]
+        texts = toks.text
         defined: dict[str, _Cand] = {}
         by_start = {c.start: c for c in cands}
         by_end = {c.end: c for c in cands}
@@ -575,7 +577,9 @@ class SpacyExtractor:
             j = c.end
             if j + 2 < len(texts) and texts[j] == "(" and texts[j + 2] == ")":
                 abbr = texts[j + 1]
-                if _ABBR_RE.match(abbr) and normalize(abbr) != normalize(doc[c.start : c.end].text):
+                if _ABBR_RE.match(abbr) and normalize(abbr) != normalize(
+                    toks.span_text(c.start, c.end)
+                ):
                     defined.setdefault(abbr, c)
         for i in range(len(texts) - 3):
             # ABBR ( Long Name )
@@ -594,7 +598,7 @@ class SpacyExtractor:
         out: list[_Cand] = []
         taken: dict[int, _Cand] = {}
         for c in cands:
-            if doc[c.start : c.end].text in defined and c.end - c.start == 1:
+            if c.end - c.start == 1 and texts[c.start] in defined:
                 continue  # re-added below with the document's meaning
             out.append(c)
             for i in range(c.start, c.end):
@@ -639,18 +643,18 @@ def _extract_in_worker(texts: list[str]) -> list[Extraction]:
     return list(_WORKER_EXTRACTOR._extract_here(texts))
 
 
-def count_words(doc: Doc) -> int:
+def count_words(toks: Tokens) -> int:
     """Word tokens, a word being what a reader counts: "5G" (two tokens to spaCy) and
     "Huawei's" are one word each, punctuation is none."""
     words = 0
     starts = True  # whether a word token here starts a word (the previous token ends one)
-    for tok in doc:
-        if tok.is_punct or tok.is_space:
+    for lex, space_after in zip(toks.lex, toks.space_after, strict=True):
+        if lex.is_punct or lex.is_space:
             starts = True
             continue
         if starts:
             words += 1
-        starts = bool(tok.whitespace_)
+        starts = bool(space_after)
     return words
 
 
@@ -659,14 +663,15 @@ _LAW_WORDS = frozenset({"act", "law", "regulation", "directive", "bill", "statut
 _TITLE_GLUE = frozenset({"and", "of", "the", "for", "on", "in", "to", "&", "-"})
 
 
-def _in_title_of_law(doc: Doc, start: int, end: int) -> bool:
+def _in_title_of_law(toks: Tokens, start: int, end: int) -> bool:
     """Whether words sit inside the title of a law ("the Secure and Trusted Communications
     Networks Act", "the CHIPS and Science Act"): there they name no technology."""
-    if not all(t.is_title or t.is_upper or not t.is_alpha for t in doc[start:end]):
+    lex = toks.lex
+    if not all(t.is_title or t.is_upper or not t.is_alpha for t in lex[start:end]):
         return False
     j = end
-    while j < len(doc) and (doc[j].is_title or doc[j].is_upper or doc[j].lower_ in _TITLE_GLUE):
-        if doc[j].lower_ in _LAW_WORDS and doc[j].is_title:
+    while j < len(lex) and (lex[j].is_title or lex[j].is_upper or lex[j].lower_ in _TITLE_GLUE):
+        if lex[j].lower_ in _LAW_WORDS and lex[j].is_title:
             return True
         j += 1
     return False
@@ -861,17 +866,17 @@ def _firm_like(span: Span, acronyms: bool = False) -> bool:
     return not span.text.islower()
 
 
-def _name_extension(doc: Doc, end: int, taken: set[int], *, parsed: bool) -> int:
+def _name_extension(toks: Tokens, end: int, taken: set[int], *, parsed: bool) -> int:
     """Where a proper name that starts before `end` really ends: the following capitalised words
     that are no other known name, no role ("chairman") and (with a parse) proper nouns."""
     j = end
-    while j < len(doc):
-        t = doc[j]
+    while j < len(toks):
+        t = toks.lex[j]
         if j in taken or not t.is_alpha or not (t.is_title or t.is_upper):
             break
-        if t.lower_ in _ROLE_WORDS or t.is_sent_start:
+        if t.lower_ in _ROLE_WORDS or toks.sent_start[j]:
             break
-        if parsed and t.pos_ != "PROPN":
+        if parsed and toks.pos[j] != "PROPN":
             break
         j += 1
     return j

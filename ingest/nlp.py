@@ -10,9 +10,10 @@ Two kinds of pipeline exist and the rest of `ingest/` works with either:
 
 Nothing here downloads anything: a model is used only if its package is already installed.
 
-The gazetteer is two SpanRulers whose patterns are data (`{"label": node type, "pattern": text,
-"id": node id}`), generated from `GraphStore.entity_names()`, so anything loaded into the graph
-(reference data, imported firms, firms discovered earlier) is recognised by name.
+The gazetteer is two PhraseMatchers whose patterns are data (`{"label": node type, "pattern": text,
+"id": node id}`, as a SpanRuler takes them), generated from `GraphStore.entity_names()`, so
+anything loaded into the graph (reference data, imported firms, firms discovered earlier) is
+recognised by name.
 """
 
 from __future__ import annotations
@@ -24,12 +25,20 @@ import warnings
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import cache
+from itertools import accumulate
+from operator import add
 from typing import Any
 
+import numpy
 import spacy
+from spacy.attrs import ORTH, POS, SENT_START, SPACY
 from spacy.language import Language
-from spacy.pipeline import SpanRuler
+from spacy.lexeme import Lexeme
+from spacy.matcher import PhraseMatcher
+from spacy.parts_of_speech import NAMES as POS_NAMES
+from spacy.pipeline import Sentencizer
 from spacy.tokens import Doc, Span
+from spacy.vocab import Vocab
 
 from techgraph.graph.resolve import LEGAL_SUFFIXES
 
@@ -49,9 +58,6 @@ NO_MODEL_MESSAGE = (
     "requirements-model.txt` (make install does)."
 )
 
-# Spans keys of the two gazetteer rulers on a Doc.
-GAZ_LOWER = "gazetteer_lower"
-GAZ_ORTH = "gazetteer_orth"
 # An alias with this many letters or fewer is matched with its exact case: "US", "EU", "AI", "IT"
 # must not match "us", "eu", "it".
 SHORT_ALIAS_LETTERS = 4
@@ -124,11 +130,42 @@ def _split_final_stops(nlp: Language) -> Language:
 def line_breaks(doc: Doc) -> Doc:
     """A line break ends a sentence: a Markdown heading or a list item is never one sentence with
     the paragraph after it. Set before the parser, which keeps boundaries it is given."""
-    # One pass, each token made once (doc[i] builds a new Token object every time).
-    breaks = [tok.i + 1 for tok in doc if "\n" in tok.text_with_ws]
+    # A token's trailing whitespace is a single space or nothing, so its text alone tells.
+    breaks = [i + 1 for i, lex in enumerate(lexemes(doc)) if "\n" in lex.text]
     for i in breaks:
         if i < len(doc):
             doc[i].is_sent_start = True
+    return doc
+
+
+# What spaCy's Sentencizer ends a sentence with (its default punctuation).
+_SENTENCE_ENDS = frozenset(Sentencizer.default_punct_chars)
+
+
+@Language.component("techgraph_sentences")
+def sentences(doc: Doc) -> Doc:
+    """The sentences of the pipeline without a model: spaCy's Sentencizer (default punctuation)
+    and then `line_breaks`, in one component that reads each word's Lex instead of making a Token
+    per token and rule. After a sentence-ending mark, the next token that is neither punctuation
+    nor such a mark starts a sentence (the Sentencizer's rule); so does a token after a line
+    break. Like the Sentencizer, it leaves tokens whose start is already set as they are."""
+    lexes = lexemes(doc)
+    n = len(lexes)
+    if n == 0:
+        return doc
+    starts = [0]
+    for end in [i for i, lex in enumerate(lexes) if lex.text in _SENTENCE_ENDS]:
+        k = end + 1
+        while k < n and (lexes[k].is_punct or lexes[k].text in _SENTENCE_ENDS):
+            k += 1
+        if k < n:
+            starts.append(k)
+    values = numpy.full(n, -1, dtype=numpy.int64)
+    values[starts] = 1
+    before = doc.to_array(SENT_START).astype(numpy.int64)  # -1 was stored as 2**64 - 1
+    values = numpy.where(before == 0, values, before)
+    values[[i + 1 for i, lex in enumerate(lexes) if "\n" in lex.text and i + 1 < n]] = 1
+    doc.from_array([SENT_START], values.astype(numpy.uint64))
     return doc
 
 
@@ -145,8 +182,7 @@ def _load_model(package: str) -> Language:
 @cache
 def _blank() -> Language:
     nlp = spacy.blank("en")
-    nlp.add_pipe("sentencizer")
-    nlp.add_pipe("techgraph_line_breaks", after="sentencizer")
+    nlp.add_pipe("techgraph_sentences")  # the Sentencizer, then techgraph_line_breaks
     return _split_final_stops(nlp)
 
 
@@ -165,6 +201,117 @@ def load_pipeline(use_model: bool | None = None) -> Pipeline:
         _warn_no_model_once()
         return Pipeline(_blank(), None)
     return Pipeline(_load_model(package), package)
+
+
+# -- token attributes as plain Python data ---------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class Lex:
+    """The attributes of a word that do not depend on where it stands (spaCy keeps them on the
+    Lexeme all its tokens share), under the names Token gives them."""
+
+    text: str
+    lower_: str
+    is_alpha: bool
+    is_lower: bool
+    is_punct: bool
+    is_space: bool
+    is_stop: bool
+    is_title: bool
+    is_upper: bool
+    like_num: bool
+
+    @classmethod
+    def of(cls, lexeme: Lexeme) -> Lex:
+        return cls(
+            lexeme.orth_,
+            lexeme.lower_,
+            lexeme.is_alpha,
+            lexeme.is_lower,
+            lexeme.is_punct,
+            lexeme.is_space,
+            lexeme.is_stop,
+            lexeme.is_title,
+            lexeme.is_upper,
+            lexeme.like_num,
+        )
+
+
+# Lex records by vocabulary, then by orth id. A vocabulary's lexemes never change once made, so
+# each distinct word is read from spaCy once per process. The vocabulary is kept alive with its
+# records (its id() must not be reused), and a table that grows past LEX_CACHE_LIMIT words (about
+# 320 bytes each) is started afresh (replaced, not cleared, so a reader in another thread keeps a
+# whole one).
+_LEX_CACHES: dict[int, tuple[Vocab, dict[int, Lex]]] = {}
+LEX_CACHE_LIMIT = 100_000
+
+
+def lexemes(doc: Doc) -> list[Lex]:
+    """The Lex of each token of the Doc, in order."""
+    vocab = doc.vocab
+    entry = _LEX_CACHES.get(id(vocab))
+    if entry is None or entry[0] is not vocab or len(entry[1]) > LEX_CACHE_LIMIT:
+        entry = _LEX_CACHES[id(vocab)] = (vocab, {})
+    table = entry[1]
+    orths: list[int] = doc.to_array(ORTH).tolist()
+    for orth in set(orths).difference(table):
+        table[orth] = Lex.of(vocab[orth])
+    return list(map(table.__getitem__, orths))
+
+
+_SPACE = ("", " ")  # a token's whitespace_ by its SPACY flag
+
+
+class Tokens:
+    """A Doc's token attributes as plain Python lists, read once per document.
+
+    The rules read a few attributes of many tokens, most of them many times: through the Doc each
+    read builds a Token object (`doc[i]` makes a new one every time) and calls a Cython property,
+    and that was most of the CPU time of rules-only extraction. Here the attributes that belong
+    to the word (text, lower case, the is_* flags) come from `lexemes` (one look-up per distinct
+    word), the others from `Doc.to_array`; `lower[i]` is `doc[i].lower_`, `lex[i].is_title` is
+    `doc[i].is_title`, and so on. The parse (heads, dependencies, tags) is read from `doc`.
+    """
+
+    __slots__ = (
+        "doc",
+        "doc_text",
+        "idx",
+        "lex",
+        "lower",
+        "pos",
+        "sent_start",
+        "space_after",
+        "text",
+    )
+
+    def __init__(self, doc: Doc) -> None:
+        self.doc = doc
+        self.lex: list[Lex] = lexemes(doc)
+        self.text: list[str] = [x.text for x in self.lex]  # Token.text
+        self.lower: list[str] = [x.lower_ for x in self.lex]  # Token.lower_
+        self.space_after: list[int] = doc.to_array(SPACY).tolist()  # 1 if whitespace_ is " "
+        # Token.idx and Doc.text: the tokens cover the text, each followed by its whitespace.
+        self.idx: list[int] = [0, *accumulate(map(add, map(len, self.text), self.space_after))]
+        self.doc_text: str = "".join(map(add, self.text, map(_SPACE.__getitem__, self.space_after)))
+        pos = doc.to_array(POS)  # Token.pos_ (all "" without a tagger)
+        self.pos: list[str] = [POS_NAMES[p] for p in pos.tolist()] if pos.any() else [""] * len(pos)
+        # Token.is_sent_start is True where sent_start is 1 (-1 is False, 0 unknown)
+        self.sent_start: list[bool] = (doc.to_array(SENT_START) == 1).tolist()
+
+    def __len__(self) -> int:
+        return len(self.lex)
+
+    def span_text(self, start: int, end: int) -> str:
+        """`doc[start:end].text`."""
+        if start >= end:
+            return ""
+        return self.doc_text[self.idx[start] : self.end_char(end)]
+
+    def end_char(self, end: int) -> int:
+        """`doc[start:end].end_char` of a span that is not empty."""
+        return self.idx[end - 1] + len(self.text[end - 1])
 
 
 # -- the gazetteer ------------------------------------------------------------------------------
@@ -257,67 +404,84 @@ def gazetteer_patterns(
 
 
 class Gazetteer:
-    """Finds every known entity name in a Doc: two SpanRulers (any case / exact case).
+    """Finds every known entity name in a Doc: two PhraseMatchers (any case / exact case) over the
+    patterns of `gazetteer_patterns`, one match key per (node type, node id).
 
-    The rulers live in a blank pipeline of their own that shares the extraction pipeline's
-    vocabulary and tokenizer, so adding patterns tokenizes them and nothing more (fast for tens of
-    thousands of names), and one loaded model can serve several gazetteers.
+    Adding patterns tokenizes them with the extraction pipeline's tokenizer and nothing more
+    (fast for tens of thousands of names), and one loaded model can serve several gazetteers
+    (they share its vocabulary).
     """
 
     def __init__(self, nlp: Language, entities: Iterable[tuple[str, str, Sequence[str]]]) -> None:
-        host = spacy.blank("en", vocab=nlp.vocab)
-        host.tokenizer = nlp.tokenizer
         lower, orth = gazetteer_patterns(entities)
-        self._lower: SpanRuler = host.add_pipe(
-            "span_ruler",
-            name=GAZ_LOWER,
-            config={"spans_key": GAZ_LOWER, "phrase_matcher_attr": "LOWER"},
-        )
-        self._orth: SpanRuler = host.add_pipe(
-            "span_ruler",
-            name=GAZ_ORTH,
-            config={"spans_key": GAZ_ORTH, "phrase_matcher_attr": "ORTH"},
-        )
-        if lower:
-            self._lower.add_patterns(lower)
-        if orth:
-            self._orth.add_patterns(orth)
+        self._meaning: dict[int, tuple[str, str]] = {}  # match key -> (node type, node id)
+        self._matchers = [
+            self._matcher(nlp, attr, patterns)
+            for attr, patterns in (("LOWER", lower), ("ORTH", orth))
+            if patterns
+        ]
         self.size = len(lower) + len(orth)
 
+    def _matcher(self, nlp: Language, attr: str, patterns: list[dict[str, Any]]) -> PhraseMatcher:
+        matcher = PhraseMatcher(nlp.vocab, attr=attr)
+        texts = nlp.tokenizer.pipe(p["pattern"] for p in patterns)
+        docs: dict[str, list[Doc]] = {}
+        for pattern, doc in zip(patterns, texts, strict=True):
+            key = repr((pattern["label"], pattern["id"]))
+            self._meaning[nlp.vocab.strings.add(key)] = (pattern["label"], pattern["id"])
+            docs.setdefault(key, []).append(doc)
+        for key, key_docs in docs.items():
+            matcher.add(key, key_docs)
+        return matcher
+
+    def matches(self, toks: Tokens) -> list[Match]:
+        """Non-overlapping matches in the order of the text (see `select_matches`)."""
+        found = {
+            (start, end, *self._meaning[key])
+            for matcher in self._matchers
+            for key, start, end in matcher(toks.doc)
+            if start != end
+        }
+        return select_matches(toks, [m for m in found if _plausible(toks, m)])
+
     def __call__(self, doc: Doc) -> list[Span]:
-        """Non-overlapping matches, longest first (see `select_spans`)."""
-        matches: list[Span] = []
-        if len(self._lower):
-            matches.extend(self._lower.match(doc))
-        if len(self._orth):
-            matches.extend(self._orth.match(doc))
-        return select_spans(m for m in matches if _plausible(m))
+        """`matches` as Spans (label: node type, id: node id)."""
+        return [
+            Span(doc, start, end, label=label, span_id=node_id)
+            for start, end, label, node_id in self.matches(Tokens(doc))
+        ]
 
 
-def _plausible(span: Span) -> bool:
+# A gazetteer match: (start token, end token, node type, node id).
+Match = tuple[int, int, str, str]
+
+
+def _plausible(toks: Tokens, match: Match) -> bool:
     """A firm, country, agency or alliance is a proper name: written entirely in lower case
     ("coherent", "the union", "legend") it is an ordinary word, not the entity."""
-    return span.label_ == "Technology" or not span.text.islower()
+    start, end, label, _ = match
+    return label == "Technology" or not toks.span_text(start, end).islower()
 
 
-def select_spans(spans: Iterable[Span]) -> list[Span]:
+def select_matches(toks: Tokens, matches: Iterable[Match]) -> list[Match]:
     """Resolve overlaps deterministically: the longest match (in tokens) wins, then the leftmost
     ("EUV lithography machines" is EUV lithography, not "lithography machines"); between equal
     spans the more specific type (TYPE_PRIORITY), then the smaller id."""
+    idx = toks.idx
     ordered = sorted(
-        spans,
-        key=lambda s: (
-            -(s.end - s.start),
-            s.start,
-            -(s.end_char - s.start_char),
-            TYPE_PRIORITY.get(s.label_, 9),
-            s.id_,
+        matches,
+        key=lambda m: (
+            -(m[1] - m[0]),
+            m[0],
+            -(toks.end_char(m[1]) - idx[m[0]]),
+            TYPE_PRIORITY.get(m[2], 9),
+            m[3],
         ),
     )
     taken: set[int] = set()
-    chosen: list[Span] = []
-    for span in ordered:
-        if taken.isdisjoint(range(span.start, span.end)):
-            chosen.append(span)
-            taken.update(range(span.start, span.end))
-    return sorted(chosen, key=lambda s: s.start)
+    chosen: list[Match] = []
+    for match in ordered:
+        if taken.isdisjoint(range(match[0], match[1])):
+            chosen.append(match)
+            taken.update(range(match[0], match[1]))
+    return sorted(chosen, key=lambda m: m[0])

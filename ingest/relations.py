@@ -31,12 +31,14 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from functools import cache
+from itertools import pairwise
 
-from spacy.tokens import Doc, Span, Token
+from spacy.tokens import Doc, Token
 
 from techgraph.graph.schema import Schema, load_schema
 
 from .model import ExtractedRelation
+from .nlp import Tokens
 
 FWD = False  # the left side is the relation's source
 REV = True  # the left side is the relation's target
@@ -57,6 +59,17 @@ class Ent:
     end: int
     id: str
     type: str
+
+
+@dataclass(frozen=True, slots=True)
+class Sentence:
+    """A sentence as the rules read it: its token range (`doc.sents`), where it starts in the
+    text and its text without trailing whitespace (what a relation cites)."""
+
+    start: int
+    end: int
+    start_char: int
+    text: str
 
 
 @dataclass(frozen=True)
@@ -563,18 +576,16 @@ def _cue_index() -> dict[str, list[tuple[int, tuple[Part, ...]]]]:
     return index
 
 
-def _match_parts(doc: Doc, i: int, parts: tuple[Part, ...], limit: int) -> set[int]:
+def _match_parts(toks: Tokens, i: int, parts: tuple[Part, ...], limit: int) -> set[int]:
     """Every end position where `parts` match from token i (optional parts may be skipped)."""
     if not parts:
         return {i}
     (words, optional), rest = parts[0], parts[1:]
     ends: set[int] = set()
     if optional:
-        ends |= _match_parts(doc, i, rest, limit)
-    if i < limit:
-        tok = doc[i]
-        if tok.lower_ in words or ("#" in words and tok.like_num):
-            ends |= _match_parts(doc, i + 1, rest, limit)
+        ends |= _match_parts(toks, i, rest, limit)
+    if i < limit and (toks.lower[i] in words or ("#" in words and toks.lex[i].like_num)):
+        ends |= _match_parts(toks, i + 1, rest, limit)
     return ends
 
 
@@ -584,15 +595,22 @@ def allowed(schema: Schema, rel_type: str, source_type: str, target_type: str) -
     return spec is not None and source_type in spec.sources and target_type in spec.targets
 
 
-def extract_relations(doc: Doc, ents: Sequence[Ent], *, parsed: bool) -> list[ExtractedRelation]:
-    """Every relation the cues of each sentence support, checked against the schema."""
+def extract_relations(
+    doc: Doc, ents: Sequence[Ent], *, parsed: bool, tokens: Tokens | None = None
+) -> list[ExtractedRelation]:
+    """Every relation the cues of each sentence support, checked against the schema.
+
+    tokens: the Doc's `Tokens`, if the caller has made them already (they are made otherwise).
+    """
     if not ents:
         return []
+    toks = tokens if tokens is not None else Tokens(doc)
+    low = toks.lower
     schema = _schema()
-    matches = _cue_matches(doc)
+    matches = _cue_matches(toks)
     out: list[ExtractedRelation] = []
     seen: set[tuple[int, str, str, str]] = set()
-    for sent in doc.sents:
+    for sent in _sentences(toks):
         in_sent = [e for e in ents if e.start >= sent.start and e.end <= sent.end]
         if len(in_sent) < 2:
             continue
@@ -603,20 +621,16 @@ def extract_relations(doc: Doc, ents: Sequence[Ent], *, parsed: bool) -> list[Ex
                 continue  # the cue words are part of a name ("Export Control Joint Unit")
             if (
                 start > sent.start
-                and doc[start - 1].lower_ in _POSS_PRONOUNS
-                and doc[start].lower_ in ("own", "control")
+                and low[start - 1] in _POSS_PRONOUNS
+                and low[start] in ("own", "control")
             ):
                 continue  # "designs its own processors"
-            if (
-                cue.name in ("buy", "supply")
-                and start > sent.start
-                and doc[start - 1].lower_ == "from"
-            ):
+            if cue.name in ("buy", "supply") and start > sent.start and low[start - 1] == "from":
                 continue  # "barred agencies from buying ...": what is forbidden, not done
-            found.extend(_read(doc, sent, cue, start, end, in_sent, parsed, schema))
-        found.extend(_special(doc, sent, in_sent, parsed, schema))
-        found.extend(_descriptive(doc, sent, in_sent, parsed, schema))
-        found.extend(_memberships(doc, sent, in_sent, parsed, schema))
+            found.extend(_read(toks, sent, cue, start, end, in_sent, parsed, schema))
+        found.extend(_special(toks, sent, in_sent, parsed, schema))
+        found.extend(_descriptive(toks, sent, in_sent, parsed, schema))
+        found.extend(_memberships(toks, sent, in_sent, parsed, schema))
         for rel in found:
             a, b = rel.source, rel.target
             if rel.type == "COOPERATES_WITH":
@@ -628,35 +642,56 @@ def extract_relations(doc: Doc, ents: Sequence[Ent], *, parsed: bool) -> list[Ex
     return out
 
 
+def _sentences(toks: Tokens) -> Iterator[Sentence]:
+    """`doc.sents`, read from the sentence starts of Tokens (as Doc.sents reads them) without
+    making a Span each."""
+    doc = toks.doc
+    if "sents" in doc.user_hooks or not doc.has_annotation("SENT_START"):
+        bounds = [(s.start, s.end) for s in doc.sents]  # a hook's sentences, or spaCy's error
+    else:
+        starts = [0, *(i for i, start in enumerate(toks.sent_start) if start and i), len(toks)]
+        bounds = list(pairwise(starts)) if len(toks) else []
+    for start, end in bounds:
+        yield Sentence(start, end, toks.idx[start], toks.span_text(start, end).rstrip())
+
+
 _POSS_PRONOUNS = frozenset({"its", "their", "his", "her", "our", "my", "your"})
 _LIST_CUE = Cue("on-list", (), (("RESTRICTS_TRADE_WITH", FWD),))
 
 
-def _cue_matches(doc: Doc) -> list[tuple[Cue, int, int]]:
+def _cue_matches(toks: Tokens) -> list[tuple[Cue, int, int]]:
     """Cue matches, longest first where they overlap (so "export controls on" beats "controls")."""
     index = _cue_index()
-    raw: list[tuple[Cue, int, int]] = []
+    raw: list[tuple[int, int, int]] = []  # (cue number, start, end)
     seen: set[tuple[int, int, int]] = set()
-    for tok in doc:
-        key = "#" if tok.like_num and tok.lower_ not in index else tok.lower_
-        for number, parts in index.get(key, ()):
-            for end in _match_parts(doc, tok.i, parts, len(doc)):
-                if end > tok.i and (number, tok.i, end) not in seen:
-                    seen.add((number, tok.i, end))
-                    raw.append((CUES[number], tok.i, end))
-    raw.sort(key=lambda m: (-(m[2] - m[1]), m[1], CUES.index(m[0])))
+    n = len(toks)
+    low, lex = toks.lower, toks.lex
+    # Only positions where a phrase can start are visited: a word of the index, or a number
+    # if a phrase can start with one ("#").
+    if "#" in index:
+        starts = [i for i, word in enumerate(low) if word in index or lex[i].like_num]
+    else:
+        starts = [i for i, word in enumerate(low) if word in index]
+    for i in starts:
+        key = "#" if low[i] not in index and lex[i].like_num else low[i]
+        for number, parts in index[key]:
+            for end in _match_parts(toks, i, parts, n):
+                if end > i and (number, i, end) not in seen:
+                    seen.add((number, i, end))
+                    raw.append((number, i, end))
+    raw.sort(key=lambda m: (-(m[2] - m[1]), m[1], m[0]))
     taken: set[int] = set()
     kept: list[tuple[Cue, int, int]] = []
-    for cue, s, e in raw:
+    for number, s, e in raw:
         if taken.isdisjoint(range(s, e)):
-            kept.append((cue, s, e))
+            kept.append((CUES[number], s, e))
             taken.update(range(s, e))
     return sorted(kept, key=lambda m: m[1])
 
 
 def _read(
-    doc: Doc,
-    sent: Span,
+    toks: Tokens,
+    sent: Sentence,
     cue: Cue,
     start: int,
     end: int,
@@ -664,11 +699,15 @@ def _read(
     parsed: bool,
     schema: Schema,
 ) -> Iterable[ExtractedRelation]:
-    anchor = _anchor(doc, start, end)
-    left, by_parse = _left(doc, sent, cue, start, anchor, ents, parsed)
-    right = _right(doc, sent, cue, start, end, anchor, ents, parsed)
-    negated = _negated(doc, sent, left, start, end, anchor, parsed)
-    hedged = _hedged(doc, sent, left, start, anchor, parsed)
+    anchor = _anchor(toks, start, end)
+    left, by_parse = _left(toks, sent, cue, start, anchor, ents, parsed)
+    if not left:
+        return  # no pair can be made (the rest only reads the other side and the flags)
+    right = _right(toks, sent, cue, start, end, anchor, ents, parsed)
+    if not right and not (cue.symmetric_left and len(left) > 1):
+        return  # likewise: no pair, not even within the left side
+    negated = _negated(toks, sent, left, start, end, anchor, parsed)
+    hedged = _hedged(toks, sent, left, start, anchor, parsed)
     confidence = CONF_PARSED if by_parse else CONF_WINDOW
     if hedged:
         confidence *= HEDGE_FACTOR
@@ -677,7 +716,7 @@ def _read(
     if cue.symmetric_left and not partners and len(left) > 1:
         pairs = [(a, b) for i, a in enumerate(left) for b in left[i + 1 :]]
     if cue.products:
-        as_product = any(_as_product(doc, b, end) for b in right)
+        as_product = any(_as_product(toks, b, end) for b in right)
         bought = [(a, b) for a, b in pairs if b.type == "Firm" and not as_product]
         pairs = [p for p in pairs if p not in bought]
         yield from _emit(schema, sent, (("INVESTS_IN", FWD),), bought, confidence, negated, hedged)
@@ -714,22 +753,23 @@ PRODUCT_NOUNS = frozenset(
 )
 
 
-def _as_product(doc: Doc, e: Ent, boundary: int) -> bool:
+def _as_product(toks: Tokens, e: Ent, boundary: int) -> bool:
     """Whether a firm after a buying verb is named as the maker of what is bought ("Huawei
     equipment", "gear from Ericsson") rather than as what is bought."""
-    if e.end < len(doc) and doc[e.end].lower_ in PRODUCT_NOUNS:
+    low, lex = toks.lower, toks.lex
+    if e.end < len(low) and low[e.end] in PRODUCT_NOUNS:
         return True
     k = e.end
-    while k < len(doc) and k - e.end < 3 and doc[k].is_alpha and doc[k].is_lower:
-        if doc[k].lower_ in PRODUCT_NOUNS:
+    while k < len(low) and k - e.end < 3 and lex[k].is_alpha and lex[k].is_lower:
+        if low[k] in PRODUCT_NOUNS:
             return True
         k += 1
-    return _preposition_before(doc, boundary, e) == "from"
+    return _preposition_before(toks, boundary, e) == "from"
 
 
 def _emit(
     schema: Schema,
-    sent: Span,
+    sent: Sentence,
     options: Sequence[tuple[str, bool]],
     pairs: Iterable[tuple[Ent, Ent]],
     confidence: float,
@@ -737,7 +777,7 @@ def _emit(
     hedged: bool,
 ) -> Iterator[ExtractedRelation]:
     """One relation per pair: the first reading the schema allows between their types."""
-    text = sent.text.rstrip()
+    text = sent.text
     for a, b in pairs:
         if a.id == b.id:
             continue
@@ -770,20 +810,22 @@ _LISTS = (
     ("sanctions", "list"),
     ("blacklist",),
 )
+_LIST_FIRST_WORDS = frozenset(phrase[0] for phrase in _LISTS)
 
 
 def _special(
-    doc: Doc, sent: Span, ents: Sequence[Ent], parsed: bool, schema: Schema
+    toks: Tokens, sent: Sentence, ents: Sequence[Ent], parsed: bool, schema: Schema
 ) -> Iterator[ExtractedRelation]:
     """Statements carried by a noun phrase rather than a cue verb."""
+    low = toks.lower
     for i, a in enumerate(ents):
         # "Huawei's chip-design unit HiSilicon" -> HiSilicon SUBSIDIARY_OF Huawei
-        if a.type == "Firm" and a.end < sent.end and doc[a.end].lower_ in _POSSESSIVE:
+        if a.type == "Firm" and a.end < sent.end and low[a.end] in _POSSESSIVE:
             nxt = next((e for e in ents[i + 1 :] if e.type != "Technology"), None)
             if nxt is not None and nxt.type == "Firm" and 2 <= nxt.start - a.end <= 6:
-                between = doc[a.end + 1 : nxt.start]
-                if any(t.lower_ in _SUBSIDIARY_NOUNS for t in between) and not any(
-                    t.is_punct and t.text not in ("-", ",") for t in between
+                between = range(a.end + 1, nxt.start)
+                if any(low[k] in _SUBSIDIARY_NOUNS for k in between) and not any(
+                    toks.lex[k].is_punct and toks.text[k] not in ("-", ",") for k in between
                 ):
                     yield from _emit(
                         schema,
@@ -795,26 +837,28 @@ def _special(
                         False,
                     )
     # "SMIC has been on the US Entity List" -> USA RESTRICTS_TRADE_WITH SMIC
-    words = [t.lower_ for t in sent]
+    words = low[sent.start : sent.end]
     for k in range(len(words)):
+        if words[k] not in _LIST_FIRST_WORDS:
+            continue  # no phrase of _LISTS starts here
         for phrase in _LISTS:
             if tuple(words[k : k + len(phrase)]) != phrase:
                 continue
             at = sent.start + k
             j = at - 1
-            if j >= sent.start and doc[j].lower_ in _POSSESSIVE:
+            if j >= sent.start and low[j] in _POSSESSIVE:
                 j -= 1
             owner = _ent_at(ents, j) if j >= sent.start else None
             if owner is None or owner.type not in ("Country", "Agency", "Alliance"):
                 continue
             intro = owner.start - 1
-            while intro > sent.start and doc[intro].lower_ in ("the", "its", "a"):
+            while intro > sent.start and low[intro] in ("the", "its", "a"):
                 intro -= 1
-            anchor = doc[at + len(phrase) - 1]
-            left, by_parse = _left(doc, sent, _LIST_CUE, intro, anchor, ents, parsed)
+            anchor = at + len(phrase) - 1
+            left, by_parse = _left(toks, sent, _LIST_CUE, intro, anchor, ents, parsed)
             left = [e for e in left if e != owner]
-            negated = _negated(doc, sent, left, intro, at, anchor, parsed)
-            hedged = _hedged(doc, sent, left, intro, anchor, parsed)
+            negated = _negated(toks, sent, left, intro, at, anchor, parsed)
+            hedged = _hedged(toks, sent, left, intro, anchor, parsed)
             confidence = (CONF_PARSED if by_parse else CONF_WINDOW) * (
                 HEDGE_FACTOR if hedged else 1.0
             )
@@ -838,12 +882,13 @@ def _fits(schema: Schema, cue: Cue, a: Ent, b: Ent) -> bool:
     return False
 
 
-def _anchor(doc: Doc, start: int, end: int) -> Token:
-    """The cue's main word: its first verb or noun (the word the parse hangs things on)."""
-    for tok in doc[start:end]:
-        if tok.pos_ in ("VERB", "NOUN", "AUX", "ADJ", "PROPN"):
-            return tok
-    return doc[start]
+def _anchor(toks: Tokens, start: int, end: int) -> int:
+    """The position of the cue's main word: its first verb or noun (the word the parse hangs
+    things on)."""
+    for i in range(start, end):
+        if toks.pos[i] in ("VERB", "NOUN", "AUX", "ADJ", "PROPN"):
+            return i
+    return start
 
 
 def _ent_at(ents: Sequence[Ent], i: int) -> Ent | None:
@@ -857,11 +902,11 @@ def _ent_at(ents: Sequence[Ent], i: int) -> Ent | None:
 
 
 def _left(
-    doc: Doc,
-    sent: Span,
+    toks: Tokens,
+    sent: Sentence,
     cue: Cue,
     start: int,
-    anchor: Token,
+    anchor: int,
     ents: Sequence[Ent],
     parsed: bool,
 ) -> tuple[list[Ent], bool]:
@@ -869,11 +914,11 @@ def _left(
     entity ("operators must stop buying Huawei equipment"), there is no left side: guessing the
     nearest entity instead would make up a fact."""
     if parsed:
-        found, has_subject = _subject_by_parse(anchor, ents)
+        found, has_subject = _subject_by_parse(toks.doc[anchor], ents)
         if found or has_subject:
             return found, True
     schema = _schema()
-    return _left_window(doc, sent, start, ents, lambda e: _can_lead(schema, cue, e)), False
+    return _left_window(toks, sent, start, ents, lambda e: _can_lead(schema, cue, e)), False
 
 
 def _can_lead(schema: Schema, cue: Cue, e: Ent) -> bool:
@@ -1105,80 +1150,66 @@ def _coordinated(doc: Doc, first: Ent, other: Ent) -> bool:
 
 
 def _left_window(
-    doc: Doc,
-    sent: Span,
+    toks: Tokens,
+    sent: Sentence,
     start: int,
     ents: Sequence[Ent],
     fits: Callable[[Ent], bool] = lambda e: True,
 ) -> list[Ent]:
     """The nearest entity of a fitting type before the cue in the same clause, with those
     coordinated with it."""
-    skipped = _parentheticals(doc, sent, start)
+    skipped = _parentheticals(toks, sent, start)
     before = [
         e
         for e in ents
         if e.end <= start
         and not any(a <= e.start < b for a, b in skipped)
         and fits(e)
-        and not (e.type == "Country" and _describes_one_firm(doc, e))
+        and not (e.type == "Country" and _describes_one_firm(toks, e))
     ]
     if not before:
         return []
     nearest = before[-1]
     # Cross nothing that ends a clause (a relative pronoun after the entity is fine: "ASML,
     # which is based in").
-    between = doc[nearest.end : start]
-    stops = [t for t in between if t.text in (";", ":") or t.lower_ in ("but", "while", "whereas")]
-    if stops:
+    if any(t in (";", ":") for t in toks.text[nearest.end : start]) or any(
+        w in ("but", "while", "whereas") for w in toks.lower[nearest.end : start]
+    ):
         return []
     group = [nearest]
     for e in reversed(before[:-1]):
-        if _coordinated_left(doc, e, group[0]):
+        if _coordinated_left(toks, e, group[0]):
             group.insert(0, e)
         else:
             break
     return group
 
 
-def _describes_one_firm(doc: Doc, e: Ent) -> bool:
+def _describes_one_firm(toks: Tokens, e: Ent) -> bool:
     """ "an American maker of ...": the country only describes a firm (unlike "Chinese firms",
     which stands for the country's firms together)."""
-    nxt = doc[e.end] if e.end < len(doc) else None
-    return (
-        nxt is not None
-        and nxt.lower_ in FIRM_NOUNS
-        and nxt.lower_ not in COLLECTIVE_HEADS
-        and nxt.is_lower
-    )
+    if e.end >= len(toks):
+        return False
+    nxt = toks.lower[e.end]
+    return nxt in FIRM_NOUNS and nxt not in COLLECTIVE_HEADS and toks.lex[e.end].is_lower
 
 
-def _parentheticals(doc: Doc, sent: Span, start: int) -> list[tuple[int, int]]:
+# Words after a comma that open an aside.
+_ASIDE_OPENERS = frozenset(
+    {"which", "who", "whose", "a", "an", "the", "its", "whom", "once", "formerly"}
+)
+
+
+def _parentheticals(toks: Tokens, sent: Sentence, start: int) -> list[tuple[int, int]]:
     """Token ranges of ", which ... ," and ", a Dutch firm ," asides that close before the cue:
     their entities are not its subject ("ASML, which is based in the Netherlands, supplies")."""
     out: list[tuple[int, int]] = []
+    text = toks.text
     i = sent.start
     while i < start:
-        tok = doc[i]
-        nxt = doc[i + 1] if i + 1 < sent.end else None
-        if (
-            tok.text == ","
-            and nxt is not None
-            and nxt.lower_
-            in (
-                "which",
-                "who",
-                "whose",
-                "a",
-                "an",
-                "the",
-                "its",
-                "whom",
-                "once",
-                "formerly",
-            )
-        ):
+        if text[i] == "," and i + 1 < sent.end and toks.lower[i + 1] in _ASIDE_OPENERS:
             close = next(
-                (j for j in range(i + 2, start) if doc[j].text in (",", "\u2014", "\u2013")), None
+                (j for j in range(i + 2, start) if text[j] in (",", "\u2014", "\u2013")), None
             )
             if close is not None:
                 out.append((i, close + 1))
@@ -1188,46 +1219,48 @@ def _parentheticals(doc: Doc, sent: Span, start: int) -> list[tuple[int, int]]:
     return out
 
 
-def _coordinated_left(doc: Doc, e: Ent, nxt: Ent) -> bool:
-    between = doc[e.end : nxt.start]
-    return len(between) > 0 and all(t.lower_ in _COORD for t in between)
+def _coordinated_left(toks: Tokens, e: Ent, nxt: Ent) -> bool:
+    between = toks.lower[e.end : nxt.start]
+    return len(between) > 0 and all(w in _COORD for w in between)
 
 
 # -- the right side ------------------------------------------------------------------------------
 
 
 def _right(
-    doc: Doc,
-    sent: Span,
+    toks: Tokens,
+    sent: Sentence,
     cue: Cue,
     start: int,
     end: int,
-    anchor: Token,
+    anchor: int,
     ents: Sequence[Ent],
     parsed: bool,
 ) -> list[Ent]:
+    low = toks.lower
     limit = sent.end
     if cue.until:
-        found = _until(doc, end, sent.end, cue.until)
+        found = _until(toks, end, sent.end, cue.until)
         if found is None:
             return []
         limit = found
     after = [e for e in ents if e.start >= end and e.end <= limit]
     if cue.free:
-        return _free_objects(doc, sent, cue, end, limit, ents, parsed)
+        return _free_objects(toks, sent, cue, end, limit, ents, parsed)
     if not after:
         return []
-    cue_prep = doc[end - 1].lower_
+    cue_prep = low[end - 1]
     picked: list[Ent] = []
     previous_end = end
     for e in after:
-        between = doc[previous_end : e.start]
-        if any(t.lower_ in _CLAUSE_END or t.text in _CLAUSE_END for t in between):
+        if any(w in _CLAUSE_END for w in low[previous_end : e.start]) or any(
+            t in _CLAUSE_END for t in toks.text[previous_end : e.start]
+        ):
             break
         if not picked:
             if e.start - end > MAX_GAP:
                 break
-            if _introduced_by_adjunct(doc, end, e, cue_prep, cue.preps):
+            if _introduced_by_adjunct(toks, end, e, cue_prep, cue.preps):
                 # "Huawei supplies ... in Germany": skip a place, keep looking
                 previous_end = e.end
                 continue
@@ -1237,28 +1270,29 @@ def _right(
                 # "two further ASML DUV scanners": the firm describes the technology
                 previous_end = e.end
                 continue
-            if e.type == "Country" and _modifier(doc, e, parsed):
+            if e.type == "Country" and _modifier(toks, e, parsed):
                 # "barred American firms from selling to ZTE": the firms are not the country
                 previous_end = e.end
                 continue
-            if e.end < limit and doc[e.end].lower_ in _POSSESSIVE and e is not after[-1]:
+            if e.end < limit and low[e.end] in _POSSESSIVE and e is not after[-1]:
                 # "supplying Huawei's unit HiSilicon": the possessor is not the object
                 previous_end = e.end + 1
                 continue
             picked.append(e)
-        elif all(t.lower_ in _COORD for t in between) or (
-            cue.preps and _introduced_by(doc, previous_end, e, cue.preps)
+        elif all(w in _COORD for w in low[previous_end : e.start]) or (
+            cue.preps and _introduced_by(toks, previous_end, e, cue.preps)
         ):
-            if not (e.type == "Country" and _modifier(doc, e, parsed)):
+            if not (e.type == "Country" and _modifier(toks, e, parsed)):
                 picked.append(e)
-        elif _introduced_by_adjunct(doc, previous_end, e, cue_prep, cue.preps):
+        elif _introduced_by_adjunct(toks, previous_end, e, cue_prep, cue.preps):
             previous_end = e.end
             continue
         else:
             break
         previous_end = e.end
     if parsed and picked:
-        verb = _clause_verb(anchor)
+        doc = toks.doc
+        verb = _clause_verb(doc[anchor])
         picked = [e for e in picked if _below(doc[e.start : e.end].root, verb)] or []
     return picked
 
@@ -1267,25 +1301,26 @@ _ALONG = (("along", "with"), ("together", "with"), ("as", "well", "as"), ("and",
 
 
 def _free_objects(
-    doc: Doc, sent: Span, cue: Cue, end: int, limit: int, ents: Sequence[Ent], parsed: bool
+    toks: Tokens, sent: Sentence, cue: Cue, end: int, limit: int, ents: Sequence[Ent], parsed: bool
 ) -> list[Ent]:
     """Every firm or country of the clause after the cue (up to `limit`), whatever introduces
     it; a list phrase's "along with ..." continues it ("added Hikvision and Dahua to the Entity
     List, along with the firms SenseTime, Megvii and Yitu")."""
+    low, text = toks.lower, toks.text
     stop = limit
     for i in range(end, limit):
-        if doc[i].text in (";", ":") or doc[i].lower_ in ("but", "while", "whereas", "because"):
+        if text[i] in (";", ":") or low[i] in ("but", "while", "whereas", "because"):
             stop = i
             break
     spans = [(end, stop)]
     if cue.until and limit < sent.end:
-        words = [t.lower_ for t in doc[limit : sent.end]]
+        words = low[limit : sent.end]
         for k in range(min(len(words), 8)):
             for phrase in _ALONG:
                 if tuple(words[k : k + len(phrase)]) == phrase:
                     tail = limit + k + len(phrase)
                     close = next(
-                        (i for i in range(tail, sent.end) if doc[i].text in (";", ":")), sent.end
+                        (i for i in range(tail, sent.end) if text[i] in (";", ":")), sent.end
                     )
                     spans.append((tail, close))
     out: list[Ent] = []
@@ -1293,75 +1328,83 @@ def _free_objects(
         for e in ents:
             if e.start < a or e.end > b or e.type not in ("Firm", "Country", "Technology"):
                 continue
-            if e.type == "Country" and (_modifier(doc, e, parsed) or _after_in(doc, e, a)):
+            if e.type == "Country" and (_modifier(toks, e, parsed) or _after_in(toks, e, a)):
                 continue
-            if e.type != "Technology" and e.end < sent.end and doc[e.end].lower_ in _POSSESSIVE:
+            if e.type != "Technology" and e.end < sent.end and low[e.end] in _POSSESSIVE:
                 continue
-            if e.type == "Technology" and e.end < sent.end and doc[e.end].lower_ in FIRM_NOUNS:
+            if e.type == "Technology" and e.end < sent.end and low[e.end] in FIRM_NOUNS:
                 continue  # "the Chinese GPU designers": the designers are listed, not GPUs
             out.append(e)
     return out
 
 
-def _after_in(doc: Doc, e: Ent, boundary: int) -> bool:
+def _after_in(toks: Tokens, e: Ent, boundary: int) -> bool:
     """Whether a country is introduced as a place ("in the United States", "to China")."""
-    return _preposition_before(doc, boundary, e) in ("in", "to", "from", "across", "within")
+    return _preposition_before(toks, boundary, e) in ("in", "to", "from", "across", "within")
 
 
-def _modifier(doc: Doc, e: Ent, parsed: bool) -> bool:
+def _modifier(toks: Tokens, e: Ent, parsed: bool) -> bool:
     """Whether a country mention only describes the noun after it ("American firms", "Chinese
     equipment"), as opposed to naming the country ("to China", "the Dutch government" aside)."""
-    if e.end >= len(doc):
+    if e.end >= len(toks):
         return False
-    nxt = doc[e.end]
     if parsed:
-        root = doc[e.start : e.end].root
+        root = toks.doc[e.start : e.end].root
         return (
             root.dep_ in ("amod", "compound", "nmod") and root.head.lower_ not in GOVERNMENT_HEADS
         )
+    nxt = toks.lex[e.end]
+    word = nxt.lower_
     return (
         nxt.is_alpha
         and nxt.is_lower
-        and nxt.lower_ not in _PREPS
-        and nxt.lower_ not in _COORD
-        and nxt.lower_ not in GOVERNMENT_HEADS
-        and nxt.lower_ not in COLLECTIVE_HEADS
-        and nxt.lower_ not in _CLAUSE_END
+        and word not in _PREPS
+        and word not in _COORD
+        and word not in GOVERNMENT_HEADS
+        and word not in COLLECTIVE_HEADS
+        and word not in _CLAUSE_END
     )
 
 
-def _until(doc: Doc, end: int, limit: int, phrases: tuple[str, ...]) -> int | None:
-    words = [t.lower_ for t in doc[end:limit]]
+def _until(toks: Tokens, end: int, limit: int, phrases: tuple[str, ...]) -> int | None:
+    words = toks.lower[end:limit]
+    split = _split_phrases(phrases)
     for i in range(len(words)):
-        for phrase in phrases:
-            parts = phrase.split()
+        for parts in split:
             if words[i : i + len(parts)] == parts:
                 return end + i
     return None
 
 
-def _preposition_before(doc: Doc, boundary: int, e: Ent) -> str | None:
+@cache
+def _split_phrases(phrases: tuple[str, ...]) -> tuple[list[str], ...]:
+    return tuple(phrase.split() for phrase in phrases)
+
+
+def _preposition_before(toks: Tokens, boundary: int, e: Ent) -> str | None:
     """The preposition that introduces an entity ("to the EU" -> "to"), skipping determiners
     and modifiers, or None."""
-    for t in reversed(doc[boundary : e.start]):
-        if t.lower_ in ("the", "a", "an", "its", "their", "his", "her") or t.is_punct:
+    # boundary and e.start are never negative: the positions of doc[boundary : e.start], last first
+    for k in range(e.start - 1, boundary - 1, -1):
+        word, lex, pos = toks.lower[k], toks.lex[k], toks.pos[k]
+        if word in ("the", "a", "an", "its", "their", "his", "her") or lex.is_punct:
             continue
-        if t.pos_ in ("ADJ", "NUM") or (t.pos_ == "" and t.is_lower and t.lower_ not in _PREPS):
+        if pos in ("ADJ", "NUM") or (pos == "" and lex.is_lower and word not in _PREPS):
             continue
-        return t.lower_
+        return word
     return None
 
 
-def _introduced_by(doc: Doc, boundary: int, e: Ent, preps: tuple[str, ...]) -> bool:
-    return _preposition_before(doc, boundary, e) in preps
+def _introduced_by(toks: Tokens, boundary: int, e: Ent, preps: tuple[str, ...]) -> bool:
+    return _preposition_before(toks, boundary, e) in preps
 
 
 def _introduced_by_adjunct(
-    doc: Doc, boundary: int, e: Ent, cue_prep: str, own: tuple[str, ...] = ()
+    toks: Tokens, boundary: int, e: Ent, cue_prep: str, own: tuple[str, ...] = ()
 ) -> bool:
     """Whether a preposition of place, time or manner introduces the entity (not the cue's own
     preposition, nor one the cue takes: "holds 70% of ESMC")."""
-    prep = _preposition_before(doc, boundary, e)
+    prep = _preposition_before(toks, boundary, e)
     return (
         prep is not None
         and prep in _ADJUNCT_PREPS
@@ -1387,38 +1430,49 @@ def _below(tok: Token, ancestor: Token) -> bool:
 # -- flags ---------------------------------------------------------------------------------------
 
 
-def _window_tokens(doc: Doc, sent: Span, left: Sequence[Ent], start: int, end: int) -> Span:
+def _window_tokens(
+    toks: Tokens, sent: Sentence, left: Sequence[Ent], start: int, end: int
+) -> range:
     """The words between the subject and the cue, from the last clause or verb-phrase boundary
-    on ("have never deployed X and have bought Y": "never" does not reach "bought")."""
+    on ("have never deployed X and have bought Y": "never" does not reach "bought"): the
+    positions of doc[begin:end] (a slice, so a negative `end` counts from the end as there)."""
+    low = toks.lower
     begin = left[-1].end if left and left[-1].end <= start else max(sent.start, start - 6)
     for k in range(start - 1, begin - 1, -1):
-        if doc[k].lower_ in ("and", "but", ";", "while", "whereas", "which", "that", "or") and (
-            k + 1 < start and doc[k + 1].pos_ in ("AUX", "VERB", "ADV", "PART")
+        if low[k] in ("and", "but", ";", "while", "whereas", "which", "that", "or") and (
+            k + 1 < start and toks.pos[k + 1] in ("AUX", "VERB", "ADV", "PART")
         ):
             begin = k + 1
             break
-    return doc[begin:end]
+    return range(len(toks))[begin:end]
 
 
 def _negated(
-    doc: Doc, sent: Span, left: Sequence[Ent], start: int, end: int, anchor: Token, parsed: bool
+    toks: Tokens,
+    sent: Sentence,
+    left: Sequence[Ent],
+    start: int,
+    end: int,
+    anchor: int,
+    parsed: bool,
 ) -> bool:
     """Negation between the subject and the cue, or on the cue's verb in the parse."""
-    window = _window_tokens(doc, sent, left, start, end)
-    words = [t.lower_ for t in window]
+    low = toks.lower
+    window = _window_tokens(toks, sent, left, start, end)
+    words = low[window.start : window.stop]
     if any(w in NEG_WORDS for w in words):
         return True
     if any(tuple(words[i : i + 2]) in NEG_PHRASES for i in range(len(words) - 1)):
         return True
-    if anchor.pos_ in ("NOUN", "") and anchor.lower_ in _DEAL_NOUNS:
+    if toks.pos[anchor] in ("NOUN", "") and low[anchor] in _DEAL_NOUNS:
         # "he blocked Broadcom's $117 billion bid for Qualcomm": the deal never happened
-        if parsed and anchor.head.lower_ in BLOCKING_VERBS:
+        if parsed and toks.doc[anchor].head.lower_ in BLOCKING_VERBS:
             return True
-        before = doc[max(sent.start, start - 8) : start]
-        if not parsed and any(t.lower_ in BLOCKING_VERBS for t in before):
+        before = low[max(sent.start, start - 8) : start]
+        if not parsed and any(w in BLOCKING_VERBS for w in before):
             return True
     if parsed:
-        verb = _clause_verb(anchor)
+        verb = _clause_verb(toks.doc[anchor])
         for tok in (verb, *verb.ancestors):
             if any(c.dep_ == "neg" for c in tok.children):
                 return True
@@ -1471,14 +1525,14 @@ _DEAL_NOUNS = frozenset(
 
 
 def _hedged(
-    doc: Doc, sent: Span, left: Sequence[Ent], start: int, anchor: Token, parsed: bool
+    toks: Tokens, sent: Sentence, left: Sequence[Ent], start: int, anchor: int, parsed: bool
 ) -> bool:
     """A modal, or a verb of planning or considering, between the subject and the cue."""
-    window = _window_tokens(doc, sent, left, start, start)
-    if any(t.lower_ in HEDGE_WORDS and _hedging(t) for t in window):
+    window = _window_tokens(toks, sent, left, start, start)
+    if any(toks.lower[k] in HEDGE_WORDS and _hedging(toks.doc[k]) for k in window):
         return True
     if parsed:
-        verb = _clause_verb(anchor)
+        verb = _clause_verb(toks.doc[anchor])
         for tok in (verb, *verb.ancestors):
             if any(
                 c.tag_ == "MD" and c.lower_ not in ("will", "can", "'ll", "shall") and _hedging(c)
@@ -1576,6 +1630,7 @@ FIRM_NOUNS = FIRM_NOUNS_CORE | {
     "start-ups",
     "startups",
 }
+_DESCRIPTION_HEADS = FIRM_NOUNS | {"up", "ups"}
 _PLURAL_EXCEPTIONS = frozenset({"business"})
 _DESC_DETS = frozenset({"a", "an", "the", "another", "other", "its", "their", "one", "some"})
 _BE = frozenset({"is", "are", "was", "were", "remains", "remain", "became", "become", "'s"})
@@ -1586,35 +1641,41 @@ _INCLUDE = frozenset({"include", "includes", "included", "including", "such", "l
 class _Description:
     start: int  # first token (determiner included)
     end: int  # one past the last token (an "of TECH" tail included)
-    head: Token
+    head: int  # the firm noun's position
+    head_lower: str  # and its lower case
     countries: list[Ent]
     techs: list[Ent]
 
     @property
     def plural(self) -> bool:
-        word = self.head.lower_
+        word = self.head_lower
         return word.endswith("s") and not word.endswith("ss") and word not in _PLURAL_EXCEPTIONS
 
 
-def _descriptions(doc: Doc, sent: Span, ents: Sequence[Ent], parsed: bool) -> list[_Description]:
+def _descriptions(
+    toks: Tokens, sent: Sentence, ents: Sequence[Ent], parsed: bool
+) -> list[_Description]:
+    low, text, lex = toks.lower, toks.text, toks.lex
     out: list[_Description] = []
-    for tok in sent:
-        word = tok.lower_
-        if tok.i >= 2 and word in ("up", "ups") and doc[tok.i - 1].text == "-":
-            word = doc[tok.i - 2].lower_ + "-" + word
+    # Only a firm noun heads a description ("start-up" ends in "up")
+    heads = [i for i in range(sent.start, sent.end) if low[i] in _DESCRIPTION_HEADS]
+    for i in heads:
+        word = low[i]
+        if i >= 2 and word in ("up", "ups") and text[i - 1] == "-":
+            word = low[i - 2] + "-" + word
         if word not in FIRM_NOUNS:
             continue
-        at = _ent_at(ents, tok.i)
+        at = _ent_at(ents, i)
         if at is not None and at.type != "Technology":
             continue  # part of a name
-        start = at.start if at is not None else tok.i
+        start = at.start if at is not None else i
         if word.startswith("start-"):
-            start = tok.i - 2
+            start = i - 2
         countries: list[Ent] = []
         techs: list[Ent] = [at] if at is not None else []
         j = start - 1
         while j >= sent.start:
-            t = doc[j]
+            t = lex[j]
             e = _ent_at(ents, j)
             if e is not None:
                 if e.type == "Country":
@@ -1636,7 +1697,7 @@ def _descriptions(doc: Doc, sent: Span, ents: Sequence[Ent], parsed: bool) -> li
                 if t.lower_ in ("a", "an", "the", "another", "its", "their"):
                     break
                 continue
-            if t.text == "-" or (t.is_alpha and t.is_lower and _modifier_word(t, parsed)):
+            if t.text == "-" or (t.is_alpha and t.is_lower and _modifier_word(toks, j, parsed)):
                 j -= 1
                 continue
             if t.like_num or t.text == "%":
@@ -1648,55 +1709,64 @@ def _descriptions(doc: Doc, sent: Span, ents: Sequence[Ent], parsed: bool) -> li
                     j -= 1
                     continue
             break
-        end = tok.i + 1
-        if end + 1 < sent.end and doc[end].lower_ == "of":
+        end = i + 1
+        if end + 1 < sent.end and low[end] == "of":
             k = end + 1
-            while k < sent.end and doc[k].lower_ in ("the", "a", "an"):
+            while k < sent.end and low[k] in ("the", "a", "an"):
                 k += 1
             first = _ent_at(ents, k)
             if first is not None and first.type == "Technology" and first.start == k:
                 group = [first]
                 for e in ents:
                     if e.start > group[-1].start and e.type == "Technology":
-                        if all(t.lower_ in _COORD for t in doc[group[-1].end : e.start]):
+                        if all(w in _COORD for w in low[group[-1].end : e.start]):
                             group.append(e)
                         else:
                             break
                 techs.extend(group)
                 end = group[-1].end
-        desc = _Description(j + 1, end, tok, _unique(countries), _unique(techs))
+        desc = _Description(j + 1, end, i, low[i], _unique(countries), _unique(techs))
         # "... company in Helsinki, Finland", "... based in Ningde, China"
         k = end
-        if k < sent.end and doc[k].lower_ in ("in", "from"):
+        if k < sent.end and low[k] in ("in", "from"):
             k += 1
             while k < sent.end and k - end < 6 and _ent_at(ents, k) is None:
                 k += 1
             place = _ent_at(ents, k)
-            if place is not None and place.type == "Country":
-                between = doc[end + 1 : place.start]
-                if all(t.is_title or t.text == "," or t.lower_ == "the" for t in between):
-                    desc.countries.append(place)
+            if (
+                place is not None
+                and place.type == "Country"
+                and all(
+                    lex[m].is_title or text[m] == "," or low[m] == "the"
+                    for m in range(end + 1, place.start)
+                )
+            ):
+                desc.countries.append(place)
         out.append(desc)
     return out
 
 
-def _modifier_word(tok: Token, parsed: bool) -> bool:
+def _modifier_word(toks: Tokens, i: int, parsed: bool) -> bool:
     """A lower-case word that may sit inside a description ("largest", "privately held",
     "research"), as opposed to a verb, a preposition or a conjunction."""
-    if tok.lower_ in _PREPS or tok.lower_ in _COORD or tok.lower_ in _CLAUSE_END:
+    word = toks.lower[i]
+    if word in _PREPS or word in _COORD or word in _CLAUSE_END:
         return False
-    if tok.lower_ in _BE or tok.lower_ in _INCLUDE:
+    if word in _BE or word in _INCLUDE:
         return False
     if parsed:
+        tok = toks.doc[i]
         return (
-            tok.pos_ in ("ADJ", "NOUN", "ADV", "PROPN", "NUM")
+            toks.pos[i] in ("ADJ", "NOUN", "ADV", "PROPN", "NUM")
             or tok.tag_ in ("VBN", "VBG")
             or tok.dep_ in ("amod", "compound", "advmod", "nummod", "npadvmod")
         )
     return True
 
 
-def _firm_group(doc: Doc, ents: Sequence[Ent], first: int, sent: Span, plural: bool) -> list[Ent]:
+def _firm_group(
+    toks: Tokens, ents: Sequence[Ent], first: int, sent: Sentence, plural: bool
+) -> list[Ent]:
     """The firm starting at token `first` and, for a plural description, those coordinated
     with it ("Biren Technology and Moore Threads")."""
     e = _ent_at(ents, first)
@@ -1708,18 +1778,18 @@ def _firm_group(doc: Doc, ents: Sequence[Ent], first: int, sent: Span, plural: b
     for other in ents:
         if other.start < group[-1].end:
             continue
-        between = doc[group[-1].end : other.start]
-        if other.type == "Firm" and between and all(t.lower_ in (",", "and", "&") for t in between):
+        between = toks.lower[group[-1].end : other.start]
+        if other.type == "Firm" and between and all(w in (",", "and", "&") for w in between):
             group.append(other)
         else:
             break
     return group
 
 
-def _firm_group_before(doc: Doc, ents: Sequence[Ent], end: int, plural: bool) -> list[Ent]:
+def _firm_group_before(toks: Tokens, ents: Sequence[Ent], end: int, plural: bool) -> list[Ent]:
     """The firm ending at token `end` (and, if plural, the firms coordinated before it); a
     defined abbreviation in between is skipped ("... Corporation (SMIC), China's largest")."""
-    if end >= 3 and doc[end - 1].text == ")" and doc[end - 3].text == "(":
+    if end >= 3 and toks.text[end - 1] == ")" and toks.text[end - 3] == "(":
         end -= 3
     e = next((x for x in ents if x.end == end), None)
     if e is None or e.type != "Firm":
@@ -1730,8 +1800,8 @@ def _firm_group_before(doc: Doc, ents: Sequence[Ent], end: int, plural: bool) ->
     for other in reversed(ents):
         if other.end > group[0].start:
             continue
-        between = doc[other.end : group[0].start]
-        if other.type == "Firm" and between and all(t.lower_ in (",", "and", "&") for t in between):
+        between = toks.lower[other.end : group[0].start]
+        if other.type == "Firm" and between and all(w in (",", "and", "&") for w in between):
             group.insert(0, other)
         else:
             break
@@ -1739,46 +1809,48 @@ def _firm_group_before(doc: Doc, ents: Sequence[Ent], end: int, plural: bool) ->
 
 
 def _described_firms(
-    doc: Doc, sent: Span, ents: Sequence[Ent], d: _Description, parsed: bool
+    toks: Tokens, sent: Sentence, ents: Sequence[Ent], d: _Description, parsed: bool
 ) -> list[Ent]:
     """The firms a description is about, by where it stands."""
+    low, text = toks.lower, toks.text
     firms: list[Ent] = []
     after = d.end
     # pre-posed: "the American firm Micron", "the Chinese GPU designers Biren and Moore Threads"
-    firms += _firm_group(doc, ents, after, sent, d.plural)
+    firms += _firm_group(toks, ents, after, sent, d.plural)
     # "Japanese firms such as JSR and Tokyo Ohka Kogyo", "Chinese producers include Yunnan ..."
     k = after
-    if k < sent.end and doc[k].lower_ in _INCLUDE:
-        k += 2 if doc[k].lower_ == "such" else 1
-        firms += _firm_group(doc, ents, k, sent, True)
+    if k < sent.end and low[k] in _INCLUDE:
+        k += 2 if low[k] == "such" else 1
+        firms += _firm_group(toks, ents, k, sent, True)
     # apposition: "Autel Robotics, another Chinese drone maker", "AT&T and Verizon, the large
     # American carriers", "SMIC, China's largest foundry"
     s = d.start
-    if s - 1 >= sent.start and doc[s - 1].text == ",":
-        firms += _firm_group_before(doc, ents, s - 1, d.plural)
-        if s - 3 >= sent.start and doc[s - 1].text == "," and doc[s].lower_ == "one":
-            firms += _firm_group_before(doc, ents, s - 1, False)
+    if s - 1 >= sent.start and text[s - 1] == ",":
+        firms += _firm_group_before(toks, ents, s - 1, d.plural)
+        if s - 3 >= sent.start and text[s - 1] == "," and low[s] == "one":
+            firms += _firm_group_before(toks, ents, s - 1, False)
     # "... and other Japanese companies", "are among the Indian companies"
     k = s - 1
-    while k >= sent.start and doc[k].lower_ in ("the", "among", "and", "other", "are", "is"):
+    while k >= sent.start and low[k] in ("the", "among", "and", "other", "are", "is"):
         k -= 1
-    words = {t.lower_ for t in doc[k + 1 : d.head.i]}
+    words = set(low[k + 1 : d.head])
     if ("other" in words and "and" in words) or "among" in words:
-        firms += _firm_group_before(doc, ents, k + 1, True)
+        firms += _firm_group_before(toks, ents, k + 1, True)
     return _unique(firms)
 
 
 def _descriptive(
-    doc: Doc, sent: Span, ents: Sequence[Ent], parsed: bool, schema: Schema
+    toks: Tokens, sent: Sentence, ents: Sequence[Ent], parsed: bool, schema: Schema
 ) -> Iterator[ExtractedRelation]:
     """HEADQUARTERED_IN and PRODUCES read off descriptions of firms, and origins written as
     "Nikon of Japan", "Leiden Cryogenics in the Netherlands", "Taiwan's TSMC"."""
+    low, lex = toks.lower, toks.lex
     hq = (("HEADQUARTERED_IN", FWD),)
     makes = (("PRODUCES", FWD),)
-    for d in _descriptions(doc, sent, ents, parsed):
-        firms = _described_firms(doc, sent, ents, d, parsed)
+    for d in _descriptions(toks, sent, ents, parsed):
+        firms = _described_firms(toks, sent, ents, d, parsed)
         # "South Korea, whose chipmakers Samsung Electronics and SK hynix"
-        if d.start - 1 >= sent.start and doc[d.start - 1].lower_ == "whose":
+        if d.start - 1 >= sent.start and low[d.start - 1] == "whose":
             owner = next((e for e in ents if e.end == d.start - 2), None)
             if owner is not None and owner.type == "Country":
                 d.countries.append(owner)
@@ -1801,38 +1873,38 @@ def _descriptive(
         if (
             e.type == "Country"
             and e.end + 2 < sent.end
-            and doc[e.end].text == ","
-            and doc[e.end + 1].lower_ == "where"
+            and toks.text[e.end] == ","
+            and low[e.end + 1] == "where"
         ):
-            group = _firm_group(doc, ents, e.end + 2, sent, True)
+            group = _firm_group(toks, ents, e.end + 2, sent, True)
             yield from _emit(schema, sent, hq, [(g, e) for g in group], CONF_WINDOW, False, False)
         # "Taiwan's TSMC", "Japan's TDK", "Japan's Ministry of Economy, Trade and Industry"
-        if e.type == "Country" and e.end + 1 < sent.end and doc[e.end].lower_ in _POSSESSIVE:
+        if e.type == "Country" and e.end + 1 < sent.end and low[e.end] in _POSSESSIVE:
             nxt = ents[i + 1] if i + 1 < len(ents) else None
             if nxt is not None and nxt.start == e.end + 1:
                 options = (("HEADQUARTERED_IN", FWD), ("AGENCY_OF", FWD))
-                group = _firm_group(doc, ents, nxt.start, sent, True) or [nxt]
+                group = _firm_group(toks, ents, nxt.start, sent, True) or [nxt]
                 yield from _emit(
                     schema, sent, options, [(g, e) for g in group], CONF_WINDOW, False, False
                 )
         # "Nikon of Japan", "Maybell Quantum Industries of Denver in the United States",
         # "Leiden Cryogenics in the Netherlands"
-        if e.type == "Firm" and e.end + 1 < sent.end and doc[e.end].lower_ in ("of", "in"):
+        if e.type == "Firm" and e.end + 1 < sent.end and low[e.end] in ("of", "in"):
             k = e.end + 1
             while k < sent.end and k - e.end <= 5 and _ent_at(ents, k) is None:
-                if not (doc[k].is_title or doc[k].lower_ in ("the", "in", ",")):
+                if not (lex[k].is_title or low[k] in ("the", "in", ",")):
                     break
                 k += 1
             place = _ent_at(ents, k)
             if place is None or place.type != "Country" or place.start != k:
                 continue
-            before = doc[e.start - 1].lower_ if e.start > sent.start else ""
-            if doc[e.end].lower_ == "in" and before not in ("and", ",", "", *_INCLUDE, "as"):
+            before = low[e.start - 1] if e.start > sent.start else ""
+            if low[e.end] == "in" and before not in ("and", ",", "", *_INCLUDE, "as"):
                 continue  # "supplies Vodafone in Germany": where it sells, not where it is from
-            follows = doc[place.end] if place.end < sent.end else None
+            follows = lex[place.end] if place.end < sent.end else None
             if (
                 follows is not None
-                and doc[e.end].lower_ == "in"
+                and low[e.end] == "in"
                 and not (follows.is_punct or follows.lower_ in ("and", "has", "have", "is"))
                 and follows.is_alpha
                 and follows.is_lower
@@ -1840,8 +1912,8 @@ def _descriptive(
             ):
                 continue  # "TSMC in the United States makes": not where TSMC is from
             group = (
-                _firm_group_before(doc, ents, e.end, True)
-                if i and doc[e.start - 1].lower_ in ("and", ",")
+                _firm_group_before(toks, ents, e.end, True)
+                if i and low[e.start - 1] in ("and", ",")
                 else [e]
             )
             yield from _emit(
@@ -1870,9 +1942,10 @@ _MEMBER_NOUNS = frozenset(
 _LIST_OPENERS = frozenset({"(", "of", "between", "comprising", "including", ":", "\u2014"})
 
 
-def _countries_from(doc: Doc, ents: Sequence[Ent], k: int, end: int) -> list[Ent]:
+def _countries_from(toks: Tokens, ents: Sequence[Ent], k: int, end: int) -> list[Ent]:
     """The coordinated countries starting at token k ("Canada, France, ... and the US")."""
-    while k < end and doc[k].lower_ in ("the", "a"):
+    low = toks.lower
+    while k < end and low[k] in ("the", "a"):
         k += 1
     first = _ent_at(ents, k)
     if first is None or first.type != "Country" or first.start != k:
@@ -1881,8 +1954,8 @@ def _countries_from(doc: Doc, ents: Sequence[Ent], k: int, end: int) -> list[Ent
     for e in ents:
         if e.start < group[-1].end:
             continue
-        between = doc[group[-1].end : e.start]
-        if e.type == "Country" and all(t.lower_ in (",", "and", "the", "&") for t in between):
+        between = low[group[-1].end : e.start]
+        if e.type == "Country" and all(w in (",", "and", "the", "&") for w in between):
             group.append(e)
         else:
             break
@@ -1890,61 +1963,63 @@ def _countries_from(doc: Doc, ents: Sequence[Ent], k: int, end: int) -> list[Ent
 
 
 def _memberships(
-    doc: Doc, sent: Span, ents: Sequence[Ent], parsed: bool, schema: Schema
+    toks: Tokens, sent: Sentence, ents: Sequence[Ent], parsed: bool, schema: Schema
 ) -> Iterator[ExtractedRelation]:
     """MEMBER_OF from an alliance followed by the list of its members, and from "a participating
     state" / "participating states, including ..." next to an alliance."""
+    low, text, lex = toks.lower, toks.text, toks.lex
     member = (("MEMBER_OF", FWD),)
     alliances = [e for e in ents if e.type == "Alliance"]
     for a in alliances:
         k = a.end
-        while k < sent.end and k - a.end <= 3 and doc[k].lower_ not in _LIST_OPENERS:
-            if not (doc[k].is_lower or doc[k].lower_ in ("'s",)) or _ent_at(ents, k):
+        while k < sent.end and k - a.end <= 3 and low[k] not in _LIST_OPENERS:
+            if not (lex[k].is_lower or low[k] in ("'s",)) or _ent_at(ents, k):
                 break
             k += 1
-        if k < sent.end and doc[k].lower_ in _LIST_OPENERS:
-            group = _countries_from(doc, ents, k + 1, sent.end)
+        if k < sent.end and low[k] in _LIST_OPENERS:
+            group = _countries_from(toks, ents, k + 1, sent.end)
             if len(group) >= 2:
                 yield from _emit(
                     schema, sent, member, [(c, a) for c in group], CONF_WINDOW, False, False
                 )
     if not alliances:
         return
-    for tok in sent:
-        if tok.lower_ not in _MEMBER_NOUNS or _ent_at(ents, tok.i) is not None:
+    for i in range(sent.start, sent.end):
+        word = low[i]
+        if word not in _MEMBER_NOUNS or _ent_at(ents, i) is not None:
             continue
-        prev = doc[tok.i - 1].lower_ if tok.i > sent.start else ""
-        if tok.lower_ in ("state", "states", "country", "countries") and prev not in (
+        prev = low[i - 1] if i > sent.start else ""
+        if word in ("state", "states", "country", "countries") and prev not in (
             "participating",
             "member",
             "founding",
         ):
             continue
-        alliance = min(alliances, key=lambda e: abs(e.start - tok.i))
+        alliance = min(alliances, key=lambda e: abs(e.start - i))
         countries: list[Ent] = []
         # "Russia, a participating state,"
-        j = tok.i - 1
-        while j > sent.start and doc[j].is_lower and doc[j].lower_ not in ("and", "or"):
+        j = i - 1
+        while j > sent.start and lex[j].is_lower and low[j] not in ("and", "or"):
             j -= 1
-        if doc[j].text == "," and j > sent.start:
+        if text[j] == "," and j > sent.start:
             before = next((e for e in ents if e.end == j), None)
             if before is not None and before.type == "Country":
                 countries.append(before)
         # "participating states, including India, ... and Russia"
-        k = tok.i + 1
-        if k < sent.end and doc[k].text == ",":
+        k = i + 1
+        if k < sent.end and text[k] == ",":
             k += 1
-        if k < sent.end and doc[k].lower_ in ("including", "such", "like", ":"):
-            k += 2 if doc[k].lower_ == "such" else 1
+        if k < sent.end and low[k] in ("including", "such", "like", ":"):
+            k += 2 if low[k] == "such" else 1
             countries += [
                 e
                 for e in ents
                 if e.start >= k
                 and e.type == "Country"
-                and not _modifier(doc, e, parsed)
-                and not any(t.text in (";",) for t in doc[k : e.start])
+                and not _modifier(toks, e, parsed)
+                and not any(t in (";",) for t in text[k : e.start])
             ]
-        negated = any(t.lower_ in NEG_WORDS for t in doc[max(sent.start, tok.i - 4) : tok.i])
+        negated = any(w in NEG_WORDS for w in low[max(sent.start, i - 4) : i])
         yield from _emit(
             schema, sent, member, [(c, alliance) for c in countries], CONF_WINDOW, negated, False
         )

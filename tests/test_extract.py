@@ -479,3 +479,76 @@ def test_firms_the_small_ner_misses_are_found_in_context(model: SpacyExtractor) 
         "firm:csic-pride-nanjing-cryogenic-technology",
     } <= firms
     assert "tech:quantum-computing" not in {m.id for m in found.mentions}
+
+
+# -- the token table and the rules-only sentences ------------------------------------------------
+
+# Texts whose tokens and sentences are awkward: sentence marks in runs and in quotes, marks of
+# other scripts, brackets, line breaks of several kinds, numbers, a leading space, nothing at all.
+AWKWARD_TEXTS = [
+    "",
+    " ",
+    "\n",
+    "Huawei.",
+    "Yes. No",
+    ' Huawei sells 5G gear... to "China!" Really?! (Yes.) ZTE, too.\n\n## Heading\n- item one',
+    "U.S. Mr. Smith met ASML N.V. in 2024. It's 5G. GaN. IonQ.\tNext\r\nline\n \nend",
+    "中国。日本\uff01 한국? इंडिया। Done‼ ok⁇ no",
+    "a...b..c. d ;: -- e\u2014f \u2013 g 12.5% $3bn (2023) [x] {y}",
+]
+
+
+@pytest.mark.parametrize("use_model", [False, pytest.param(True, marks=needs_model)])
+def test_tokens_hold_what_the_doc_holds(use_model: bool) -> None:
+    from techgraph.ingest.nlp import Tokens
+
+    pipeline = load_pipeline(use_model=use_model)
+    for doc in pipeline.nlp.pipe(AWKWARD_TEXTS):
+        toks = Tokens(doc)
+        assert len(toks) == len(doc) and toks.doc_text == doc.text
+        for i, tok in enumerate(doc):
+            lex = toks.lex[i]
+            assert (toks.text[i], toks.lower[i], lex.text, lex.lower_) == (
+                tok.text,
+                tok.lower_,
+                tok.text,
+                tok.lower_,
+            )
+            assert (lex.is_alpha, lex.is_lower, lex.is_upper, lex.is_title) == (
+                tok.is_alpha,
+                tok.is_lower,
+                tok.is_upper,
+                tok.is_title,
+            )
+            assert (lex.is_punct, lex.is_space, lex.is_stop, lex.like_num) == (
+                tok.is_punct,
+                tok.is_space,
+                tok.is_stop,
+                tok.like_num,
+            )
+            assert (toks.idx[i], toks.pos[i], toks.space_after[i]) == (
+                tok.idx,
+                tok.pos_,
+                int(bool(tok.whitespace_)),
+            )
+            assert toks.sent_start[i] == bool(tok.is_sent_start)
+        for start in range(len(doc)):
+            for end in range(start + 1, min(len(doc), start + 4) + 1):
+                span = doc[start:end]
+                assert toks.span_text(start, end) == span.text
+                assert (toks.idx[start], toks.end_char(end)) == (span.start_char, span.end_char)
+
+
+def test_the_rules_pipeline_splits_sentences_as_the_sentencizer_and_line_breaks_do() -> None:
+    import spacy
+
+    reference = spacy.blank("en")
+    reference.add_pipe("sentencizer")
+    reference.add_pipe("techgraph_line_breaks")
+    reference = nlp._split_final_stops(reference)
+    rules_nlp = load_pipeline(use_model=False).nlp
+    for expected, got in zip(
+        reference.pipe(AWKWARD_TEXTS), rules_nlp.pipe(AWKWARD_TEXTS), strict=True
+    ):
+        assert [t.text for t in got] == [t.text for t in expected]
+        assert [t.is_sent_start for t in got] == [t.is_sent_start for t in expected]
