@@ -277,22 +277,37 @@ class Neo4jStore(GraphStore):
         rows = self._read(
             cypher("expand", types=types),
             ids=list(dict.fromkeys(node_ids)),
-            steps=[
-                {"type": s.rel_type, "direction": Direction(s.direction).value, "to": s.to}
-                for s in steps
-            ],
+            steps=_step_rows(steps),
         )
         nodes = {props["id"]: _node(props) for props in rows[0]["nodes"]}
-        return [
-            (
-                origin,
-                Neighbour(
-                    _rel(origin, rtype, other, rel) if out else _rel(other, rtype, origin, rel),
-                    nodes[other],
-                ),
-            )
-            for origin, rtype, out, rel, other in rows[0]["hops"]
-        ]
+        return _hops(rows[0]["hops"], nodes)
+
+    def expand_then(
+        self,
+        node_ids: Sequence[str],
+        steps: Sequence[Step],
+        then: Sequence[Step],
+        kinds: Sequence[str],
+    ) -> tuple[list[tuple[str, Neighbour]], list[tuple[str, Neighbour]]]:
+        if not node_ids or not steps:
+            return [], []
+        if not then or not kinds:
+            return self.expand(node_ids, steps), []
+        rows = self._read(
+            cypher(
+                "expand_then",
+                types=self.schema.rel_alternation(s.rel_type for s in steps),
+                then_types=self.schema.rel_alternation(s.rel_type for s in then),
+            ),
+            ids=list(dict.fromkeys(node_ids)),
+            steps=_step_rows(steps),
+            then=_step_rows(then),
+            kinds=[f"{kind}:" for kind in dict.fromkeys(kinds)],
+        )
+        row = rows[0]
+        nodes = {props["id"]: _node(props) for props in row["nodes"]}
+        nodes.update((props["id"], _node(props)) for props in row["far"])
+        return _hops(row["hops"], nodes), _hops(row["then_hops"], nodes)
 
     def shortest_paths(
         self, source: str, target: str, rel_types: Sequence[str] | None, max_hops: int, k: int
@@ -414,6 +429,27 @@ def _prov_rows(provenance: Sequence[Provenance]) -> list[dict[str, Any]]:
         key = json_key(text)
         rows[key] = {"key": key, "json": text, "source": p.source, "confidence": p.confidence}
     return list(rows.values())
+
+
+def _step_rows(steps: Sequence[Step]) -> list[dict[str, Any]]:
+    return [
+        {"type": s.rel_type, "direction": Direction(s.direction).value, "to": s.to} for s in steps
+    ]
+
+
+def _hops(rows: Sequence[Sequence[Any]], nodes: Mapping[str, Node]) -> list[tuple[str, Neighbour]]:
+    """(origin, neighbour) from the rows of expand.cypher and expand_then.cypher: origin id,
+    type, whether the relationship starts at the origin, its properties, the far end's id."""
+    return [
+        (
+            origin,
+            Neighbour(
+                _rel(origin, rtype, other, rel) if out else _rel(other, rtype, origin, rel),
+                nodes[other],
+            ),
+        )
+        for origin, rtype, out, rel, other in rows
+    ]
 
 
 def _node(props: Mapping[str, Any]) -> Node:
