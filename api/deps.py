@@ -103,6 +103,15 @@ class SerializedStore(GraphStore):
     def expand(self, node_ids: Sequence[str], steps: Sequence[Step]) -> list[tuple[str, Neighbour]]:
         return self._call(self.inner.expand, node_ids, steps)
 
+    def expand_then(
+        self,
+        node_ids: Sequence[str],
+        steps: Sequence[Step],
+        then: Sequence[Step],
+        kinds: Sequence[str],
+    ) -> tuple[list[tuple[str, Neighbour]], list[tuple[str, Neighbour]]]:
+        return self._call(self.inner.expand_then, node_ids, steps, then, kinds)
+
     def shortest_paths(
         self, source: str, target: str, rel_types: Sequence[str] | None, max_hops: int, k: int
     ) -> list[Route]:

@@ -68,6 +68,9 @@ class Settings(BaseSettings):
     cypher_max_concurrency: int = Field(default=4, ge=1, le=100)
     """Cypher queries running at once (its own connection pool, so that slow power-user
     queries cannot take the connections that the question endpoints need)."""
+    api_read_concurrency: int = Field(default=2, ge=0, le=1000)
+    """Reads (GET /v1/...) answered at once per server process; more wait their turn (0: no
+    bound). Questions are mostly Python, which runs one thread at a time: see app.ReadLimit."""
     max_upload_mb: float = Field(default=50.0, gt=0, le=10_000)
     """Largest request body the import and document endpoints accept, in MiB (also the bound on
     what an uploaded zip may unpack to, times 4)."""

@@ -204,11 +204,18 @@ def _first_hops(
     return found
 
 
+HEADQUARTERS = Step("HEADQUARTERED_IN", Direction.OUT)
+
+
 def _headquarters(store: GraphStore, nodes: Iterable[Node]) -> dict[str, Hop]:
     """The HEADQUARTERED_IN hop of each firm among `nodes` (the first by country id when a
     firm has two)."""
-    firms = {n.id: n for n in nodes if n.prefix == "firm"}
-    return _first_hops(firms, store.expand(list(firms), [Step("HEADQUARTERED_IN", Direction.OUT)]))
+    firms = _firms(nodes)
+    return _first_hops(firms, store.expand(list(firms), [HEADQUARTERS]))
+
+
+def _firms(nodes: Iterable[Node]) -> dict[str, Node]:
+    return {n.id: n for n in nodes if n.prefix == "firm"}
 
 
 def _country_of(node: Node, hq: Mapping[str, Hop]) -> str | None:
@@ -285,9 +292,13 @@ def _tree(store: GraphStore, root: Node, depth: int) -> list[DependencyRow]:
     return rows
 
 
-def _supply(store: GraphStore, nodes: Sequence[Node]) -> list[tuple[str, Neighbour]]:
-    """Who supplies each node: the producers of a technology, the suppliers of a firm."""
-    return store.expand([n.id for n in nodes if n.prefix in TREE_KINDS], SUPPLIER_STEPS)
+def _supply(
+    store: GraphStore, nodes: Sequence[Node], then: Sequence[Step]
+) -> tuple[list[tuple[str, Neighbour]], list[tuple[str, Neighbour]]]:
+    """Who supplies each node (the producers of a technology, the suppliers of a firm), and
+    the hops by `then` out of the supplying firms, in one call."""
+    ids = [n.id for n in nodes if n.prefix in TREE_KINDS]
+    return store.expand_then(ids, SUPPLIER_STEPS, then, ["firm"])
 
 
 def _supplier_rows(
@@ -302,8 +313,9 @@ def _supplier_rows(
 
 
 def _suppliers_of(store: GraphStore, nodes: Sequence[Node]) -> dict[str, list[SupplierRow]]:
-    found = _supply(store, nodes)
-    return _supplier_rows(found, _headquarters(store, (n.node for _, n in found)))
+    found, hq_rows = _supply(store, nodes, [HEADQUARTERS])
+    firms = _firms(n.node for _, n in found)
+    return _supplier_rows(found, _first_hops(firms, hq_rows))
 
 
 @_one_read
@@ -374,21 +386,28 @@ class _FirmFacts:
     listed: dict[str, list[Neighbour]] = field(default_factory=lambda: defaultdict(list))
 
 
-def _firm_facts(store: GraphStore, suppliers: Iterable[Node], origin_id: str) -> _FirmFacts:
+def _firm_facts(
+    store: GraphStore,
+    suppliers: Iterable[Node],
+    origin_id: str,
+    first: Sequence[tuple[str, Neighbour]],
+) -> _FirmFacts:
     """Headquarters, manufacturing sites and restricted-party listings of each supplying firm
     and of every firm up its SUBSIDIARY_OF chain (first parent by id where there are two; the
-    chain stops at a firm it has already passed), one expansion per level of ownership."""
+    chain stops at a firm it has already passed), one expansion per level of ownership.
+    `first` holds the suppliers' own facts (_firm_fact_steps), read with the suppliers."""
     facts = _FirmFacts()
-    firms = {n.id: n for n in suppliers if n.prefix == "firm"}
+    firms = _firms(suppliers)
     known: dict[str, Node] = dict(firms)
     parents: dict[str, Hop] = {}
     todo = list(firms)
     steps = _firm_fact_steps(origin_id)
-    for _ in range(MAX_PARENT_CHAIN + 1):
+    for level in range(MAX_PARENT_CHAIN + 1):
         if not todo:
             break
         by_type: dict[str, list[tuple[str, Neighbour]]] = defaultdict(list)
-        for origin, n in store.expand(todo, steps):
+        rows = first if level == 0 else store.expand(todo, steps)
+        for origin, n in rows:
             by_type[n.relationship.type].append((origin, n))
         facts.hq.update(_first_hops(known, by_type["HEADQUARTERED_IN"]))
         for origin, n in by_type["MANUFACTURES_IN"]:
@@ -428,8 +447,8 @@ def exposure(store: GraphStore, item: str, origin: str = "CHN", depth: int = 4) 
     root = store.resolve(item, ["tech", "firm"])
     country = _country(store, origin)
     tree = _tree(store, root, depth)
-    found = _supply(store, [r.node for r in tree])
-    facts = _firm_facts(store, (n.node for _, n in found), country.id)
+    found, first_facts = _supply(store, [r.node for r in tree], _firm_fact_steps(country.id))
+    facts = _firm_facts(store, (n.node for _, n in found), country.id, first_facts)
     supplied = _supplier_rows(found, facts.hq)
 
     findings: list[Finding] = []

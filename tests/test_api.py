@@ -434,3 +434,46 @@ def test_the_server_process_collects_garbage_less_often(tmp_path: Path) -> None:
         assert gc.get_threshold() == GC_THRESHOLD
     finally:
         gc.set_threshold(*before)
+
+
+def test_reads_beyond_the_read_concurrency_wait_their_turn() -> None:
+    import asyncio
+
+    import httpx
+
+    from techgraph.api.app import ReadLimit
+
+    running: dict[str, int] = {}
+    most: dict[str, int] = {}
+
+    async def slow_app(scope: Any, receive: Any, send: Any) -> None:
+        key = f"{scope['method']} {scope['path'].split('/')[1]}"
+        running[key] = running.get(key, 0) + 1
+        most[key] = max(most.get(key, 0), running[key])
+        await asyncio.sleep(0.02)
+        running[key] -= 1
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        await send({"type": "http.response.body", "body": b"{}"})
+
+    async def main() -> None:
+        transport = httpx.ASGITransport(app=ReadLimit(slow_app, limit=2))
+        async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+            reads = [client.get(f"/v1/dependencies?item={i}") for i in range(6)]
+            assert all(r.status_code == 200 for r in await asyncio.gather(*reads))
+            others = [client.post("/v1/import/csv") for _ in range(4)]
+            others += [client.get("/health") for _ in range(4)]
+            await asyncio.gather(*others)
+
+    asyncio.run(main())
+    assert most == {"GET v1": 2, "POST v1": 4, "GET health": 4}
+
+
+def test_the_read_concurrency_is_a_setting_and_zero_means_no_bound(tmp_path: Path) -> None:
+    from techgraph.api.app import ReadLimit
+
+    def limits(app: Any) -> list[int]:
+        return [m.kwargs["limit"] for m in app.user_middleware if m.cls is ReadLimit]
+
+    assert limits(create_app(Settings(data_dir=tmp_path))) == [2]
+    assert limits(create_app(Settings(data_dir=tmp_path, api_read_concurrency=5))) == [5]
+    assert limits(create_app(Settings(data_dir=tmp_path, api_read_concurrency=0))) == []

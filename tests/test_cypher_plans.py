@@ -25,6 +25,18 @@ POINT_QUERIES: dict[str, tuple[dict[str, str], dict[str, Any]]] = {
         {"types": schema.rel_alternation(["REQUIRES", "IS_TYPE_OF"])},
         {"ids": ["tech:x"], "steps": [{"type": "REQUIRES", "direction": "out"}]},
     ),
+    "expand_then": (
+        {
+            "types": schema.rel_alternation(["PRODUCES", "SUPPLIES"]),
+            "then_types": schema.rel_alternation(["HEADQUARTERED_IN"]),
+        },
+        {
+            "ids": ["tech:x"],
+            "steps": [{"type": "PRODUCES", "direction": "in", "to": None}],
+            "then": [{"type": "HEADQUARTERED_IN", "direction": "out", "to": None}],
+            "kinds": ["firm:"],
+        },
+    ),
     "shortest_paths": (
         {"types": schema.rel_alternation(["SUPPLIES"]), "max_hops": "6"},
         {"source": "firm:a", "target": "firm:b", "k": 3},
@@ -66,6 +78,7 @@ _FILLERS = {
     "index": "`firm_name`",
     "type": "`SUPPLIES`",
     "types": "",
+    "then_types": "",
     "max_hops": "2",
 }
 

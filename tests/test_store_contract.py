@@ -241,6 +241,61 @@ def test_expand_can_keep_only_relationships_ending_at_one_node(store: GraphStore
     assert store.expand([], [Step("PRODUCES", Direction.IN)]) == []
 
 
+def test_expand_then_expands_the_far_ends_of_the_first_hops(store: GraphStore) -> None:
+    store.write(small_graph())
+    first, then = store.expand_then(
+        ["tech:base-stations", "tech:5g"],
+        [Step("PRODUCES", Direction.IN)],
+        [Step("HEADQUARTERED_IN", Direction.OUT), Step("SUBSIDIARY_OF", Direction.IN)],
+        ["firm"],
+    )
+    assert sorted((o, n.node.id) for o, n in first) == [
+        ("tech:base-stations", "firm:ericsson"),
+        ("tech:base-stations", "firm:huawei"),
+    ]
+    assert sorted((o, n.relationship.type, n.node.id) for o, n in then) == [
+        ("firm:ericsson", "HEADQUARTERED_IN", "country:SWE"),
+        ("firm:huawei", "HEADQUARTERED_IN", "country:CHN"),
+        ("firm:huawei", "SUBSIDIARY_OF", "firm:hisilicon"),
+    ]
+    # The same hops, relationships and far ends (evidence and all) as two expansions give.
+    assert sorted(first, key=repr) == sorted(
+        store.expand(["tech:base-stations", "tech:5g"], [Step("PRODUCES", Direction.IN)]),
+        key=repr,
+    )
+    hq = next(n for o, n in then if o == "firm:huawei" and n.node.id == "country:CHN")
+    assert hq.relationship == Relationship(
+        "firm:huawei", "HEADQUARTERED_IN", "country:CHN", {}, (P1,)
+    )
+    assert hq.node.aliases == ("PRC",)
+    sub = next(n for o, n in then if n.relationship.type == "SUBSIDIARY_OF")
+    assert (sub.relationship.source, sub.relationship.target) == ("firm:hisilicon", "firm:huawei")
+    # A `to` step keeps only the second hops that end at that node; nothing in, nothing out.
+    _, only_china = store.expand_then(
+        ["tech:base-stations"],
+        [Step("PRODUCES", Direction.IN)],
+        [Step("HEADQUARTERED_IN", Direction.OUT, to="country:CHN")],
+        ["firm"],
+    )
+    assert [(o, n.node.id) for o, n in only_china] == [("firm:huawei", "country:CHN")]
+    # Only far ends of the kinds asked are expanded further.
+    _, countries_only = store.expand_then(
+        ["tech:base-stations"],
+        [Step("PRODUCES", Direction.IN)],
+        [Step("HEADQUARTERED_IN", Direction.OUT)],
+        ["country"],
+    )
+    assert countries_only == []
+    none_first, none_then = store.expand_then(
+        ["tech:5g"],
+        [Step("PRODUCES", Direction.IN)],
+        [Step("HEADQUARTERED_IN", Direction.OUT)],
+        ["firm"],
+    )
+    assert (none_first, none_then) == ([], [])
+    assert store.expand_then([], [Step("PRODUCES", Direction.IN)], [], ["firm"]) == ([], [])
+
+
 def test_neighbours_refuse_an_unknown_relationship_type(store: GraphStore) -> None:
     with pytest.raises(SchemaViolation, match="unknown relationship type"):
         store.neighbours("firm:huawei", ["OWNS"])
