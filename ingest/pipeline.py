@@ -51,6 +51,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from enum import StrEnum
+from typing import NamedTuple
 
 from techgraph.graph.errors import SchemaViolation
 from techgraph.graph.model import FactBatch, Node, PropertyValue, Provenance, Relationship
@@ -207,9 +208,19 @@ def _merge(offsets: Sequence[int], parts: Sequence[Extraction]) -> Extraction:
     return merged
 
 
-_Ready = tuple[DocumentResult, Document, Extraction, bool]
-"""A document extracted and ready to write: its result, itself, its extraction, and whether the
-graph held an earlier version."""
+class _Ready(NamedTuple):
+    """A document extracted and ready to write."""
+
+    result: DocumentResult
+    doc: Document
+    extraction: Extraction
+    existed: bool
+    """Whether the graph held an earlier version, whose facts the write replaces."""
+
+    @property
+    def doc_id(self) -> str:
+        assert self.result.doc_id is not None  # every document to write has one
+        return self.result.doc_id
 
 
 @dataclass
@@ -343,7 +354,7 @@ class IngestPipeline:
                 result.reason = extraction
             else:
                 result.extraction = extraction
-                chunk.ready.append((result, doc, extraction, existed))
+                chunk.ready.append(_Ready(result, doc, extraction, existed))
 
     def _write_chunk(self, chunk: _Chunk) -> None:
         """Write the extracted documents, each replacing its earlier version, several to a
@@ -358,7 +369,7 @@ class IngestPipeline:
         for item in chunk.ready:
             built = self._build(item)
             # What the next document of the group must see, as if this one were written.
-            self._remember(built, item[0].doc_id or "", item[3])
+            self._remember(built, item.doc_id, item.existed)
             group.append((item, built))
             facts += len(built.batch)
             if facts >= GROUP_FACTS:
@@ -369,41 +380,40 @@ class IngestPipeline:
 
     def _write_group(self, group: Sequence[tuple[_Ready, BuiltBatch]]) -> None:
         try:
-            self.store.write_documents([(b.batch, item[0].doc_id or "") for item, b in group])
+            self.store.write_documents([(b.batch, item.doc_id) for item, b in group])
         except SchemaViolation as exc:
-            # Nothing of the group was written: what the run remembered of it goes, and each
-            # document is built again from what the graph holds and written on its own.
+            # Nothing of the group was written: what the run remembered of it goes (the
+            # documents built after this, here or in later groups, learn the graph again), and
+            # each document is built again and written on its own.
             self._nodes.clear()
             self._rels.clear()
             self._expanded.clear()
             if len(group) == 1:
-                self._failed(group[0][0][0], exc)
+                self._failed(group[0][0].result, exc)
                 return
             for item, _ in group:
                 self._write_alone(item)
             return
         for item, built in group:
-            self._done(item[0], built)
+            self._done(item.result, built)
 
     def _write_alone(self, item: _Ready) -> None:
-        self._learn([item])
         built = self._build(item)
-        result, _, _, existed = item
         try:
-            self.store.write(built.batch, replace_source=result.doc_id)
+            self.store.write(built.batch, replace_source=item.doc_id)
         except SchemaViolation as exc:
-            self._failed(result, exc)
+            self._failed(item.result, exc)
             return
-        self._remember(built, result.doc_id or "", existed)
-        self._done(result, built)
+        self._remember(built, item.doc_id, item.existed)
+        self._done(item.result, built)
 
     def _learn(self, items: Sequence[_Ready]) -> None:
         """Read what the graph holds of the documents' entities and candidate facts."""
         ids: set[str] = set()
         candidates: set[RelKey] = set()
-        for _, _, extraction, _ in items:
-            ids.update(m.id for m in extraction.mentions)
-            for r in extraction.relations:
+        for item in items:
+            ids.update(m.id for m in item.extraction.mentions)
+            for r in item.extraction.relations:
                 ids.update((r.source, r.target))
                 if not r.negated:
                     candidates.add((r.source, r.type, r.target))
@@ -411,12 +421,13 @@ class IngestPipeline:
         self._learn_relations(candidates)
 
     def _build(self, item: _Ready) -> BuiltBatch:
-        result, doc, extraction, _ = item
-        assert result.doc_id is not None
+        # Reads nothing while the run knows all the document needs (the chunk's _learn), only
+        # after a refused group made it forget.
+        self._learn([item])
         return build_batch(
-            doc,
-            result.doc_id,
-            extraction,
+            item.doc,
+            item.doc_id,
+            item.extraction,
             self.extractor,
             self._nodes,
             self._rels,

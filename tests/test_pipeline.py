@@ -364,6 +364,30 @@ def test_a_group_the_schema_refuses_fails_only_its_bad_document(
     assert graph.counts().nodes["Document"] == 2
 
 
+def test_documents_after_a_refused_group_see_the_graph_as_it_is(
+    graph: GraphStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """After a refused group the run forgets what it had learnt of the graph; the groups that
+    follow in the same chunk must learn it again, not take reference nodes for unknown ones."""
+    monkeypatch.setattr(pipeline, "GROUP_FACTS", 1)  # every document is a group of its own
+    docs = [doc("Huawei supplies ASML.", "/0.md"), doc("Huawei supplies China Mobile.", "/1.md")]
+    bad_id = pipeline.document_id(docs[0].key)
+    original = graph.write_documents
+
+    def refusing(documents: list[tuple[FactBatch, str]]) -> WriteSummary:
+        if any(source == bad_id for _, source in documents):
+            raise SchemaViolation("refused for the test")
+        return original(documents)
+
+    monkeypatch.setattr(graph, "write_documents", refusing)
+    results = ingest(graph, *docs)
+    assert [r.status for r in results] == [Status.FAILED, Status.INGESTED]
+    huawei = graph.get_node("firm:huawei")
+    assert huawei is not None and huawei.name == "Huawei Technologies Co., Ltd."
+    # A reference node gets no evidence of its own from a document (its MENTIONS edge has it).
+    assert [p.source for p in huawei.provenance] == [REF.source]
+
+
 def test_extraction_is_batched_over_chunks(graph: GraphStore) -> None:
     extractor = double(graph)
     docs = [doc(f"Huawei supplies China Mobile, note {i}.", f"/d{i}.md") for i in range(5)]
