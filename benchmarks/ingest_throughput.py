@@ -168,21 +168,17 @@ def run_once(
     pipeline = IngestPipeline(store, timed, overlap=overlap)
     read_seconds = write_seconds = 0.0
     write, write_documents = store.write, store.write_documents
-    depth = 0  # the embedded store's write_documents calls write: count the outer call only
 
     def clocked(call: Callable[..., WriteSummary]) -> Callable[..., WriteSummary]:
-        def timed_call(*args: Any, **kwargs: Any) -> WriteSummary:
-            nonlocal write_seconds, depth
+        def clocked_call(*args: Any, **kwargs: Any) -> WriteSummary:
+            nonlocal write_seconds
             started = time.perf_counter()
-            depth += 1
             try:
                 return call(*args, **kwargs)
             finally:
-                depth -= 1
-                if depth == 0:
-                    write_seconds += time.perf_counter() - started
+                write_seconds += time.perf_counter() - started
 
-        return timed_call
+        return clocked_call
 
     store.write = clocked(write)  # type: ignore[method-assign]
     store.write_documents = clocked(write_documents)  # type: ignore[method-assign]

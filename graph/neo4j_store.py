@@ -162,16 +162,13 @@ class Neo4jStore(GraphStore):
     def _write(self, batch: FactBatch, replace_source: str | None = None) -> WriteSummary:
         return self._write_together([batch], [replace_source] if replace_source else [])
 
-    def write_documents(self, documents: Sequence[tuple[FactBatch, str]]) -> WriteSummary:
+    def _write_documents(self, documents: Sequence[tuple[FactBatch, str]]) -> WriteSummary:
         """All the documents in ONE transaction (see GraphStore.write_documents): a commit costs
         the server about as much as a small document's statements, so a group of documents
         commits once. Each document is whole in it; the group is all or nothing."""
-        try:
-            return self._write_together(
-                [batch for batch, _ in documents], list(unique(doc for _, doc in documents))
-            )
-        finally:
-            self._resolver = None
+        return self._write_together(
+            [batch for batch, _ in documents], list(unique(doc for _, doc in documents))
+        )
 
     def _write_together(self, batches: Sequence[FactBatch], sources: list[str]) -> WriteSummary:
         """Forget `sources`, then merge the batches' facts: one transaction."""

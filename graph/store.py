@@ -86,8 +86,15 @@ class GraphStore(ABC):
         A backend may put several documents in one transaction (Neo4j does: one commit for
         the group instead of one per document), and then a group the schema refuses writes
         none of its documents; the caller retries them one by one to learn which failed (the
-        ingest pipeline does). Here, one `write` per document."""
-        summaries = [self.write(batch, replace_source=doc) for batch, doc in documents]
+        ingest pipeline does)."""
+        try:
+            return self._write_documents(documents)
+        finally:
+            self._resolver = None
+
+    def _write_documents(self, documents: Sequence[tuple[FactBatch, str]]) -> WriteSummary:
+        """One `_write` per document; a backend that can do better overrides this."""
+        summaries = [self._write(batch, replace_source=doc) for batch, doc in documents]
         return WriteSummary(
             nodes=sum(s.nodes for s in summaries),
             relationships=sum(s.relationships for s in summaries),
