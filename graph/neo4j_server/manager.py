@@ -429,10 +429,10 @@ def start(
         return replace(status(home), already_running=True)
     if bolt_port == http_port:
         raise StartFailed(f"the Bolt and HTTP ports are both {bolt_port}; give them two ports.")
-    _bytes("heap", heap)
+    heap_bytes = _bytes("heap", heap)
     _bytes("page cache", pagecache)
     initial_heap = initial_heap or _initial_heap(heap)
-    if _bytes("initial heap", initial_heap) > _bytes("heap", heap):
+    if _bytes("initial heap", initial_heap) > heap_bytes:
         raise StartFailed(f"the initial heap {initial_heap} is larger than the heap {heap}.")
     extra = dict(settings or {})
     for name, value in extra.items():
