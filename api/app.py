@@ -27,7 +27,7 @@ from techgraph.graph.errors import Ambiguous, NotFound, TechgraphError
 
 from .deps import drop_store, get_store
 from .routers import cypher, documents, entities, imports, questions, system
-from .runtime import tune_gc
+from .runtime import collect_between_requests, tune_gc
 from .schemas import ErrorBody
 from .settings import Settings, get_settings
 
@@ -84,6 +84,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     _add_error_handlers(app)
     _mark_optional_auth(app, settings)
     app.add_middleware(BodyLimit, limit=settings.max_upload_bytes)
+    app.add_middleware(CollectAfter)
     if settings.api_read_concurrency:
         app.add_middleware(ReadLimit, limit=settings.api_read_concurrency)
     if settings.cors_origins:
@@ -229,6 +230,21 @@ class ReadLimit:
             self._slots = asyncio.Semaphore(self.limit)
         async with self._slots:
             await self.app(scope, receive, send)
+
+
+class CollectAfter:
+    """Runs the garbage collector's young generations after a request when enough garbage
+    waits (`runtime.collect_between_requests`), rather than inside some later request."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        try:
+            await self.app(scope, receive, send)
+        finally:
+            if scope["type"] == "http":
+                collect_between_requests()
 
 
 class BodyLimit:

@@ -7,6 +7,8 @@ import gc
 
 # Collect the youngest generation after 500,000 net allocations instead of CPython's 700.
 GC_THRESHOLD = (500_000, 20, 100)
+# A server collects between requests once this many objects wait in the youngest generation.
+BETWEEN_REQUESTS = 20_000
 
 
 def tune_gc() -> None:
@@ -24,6 +26,23 @@ def tune_gc() -> None:
     stay alive: at 50,000 that was inside the largest exposure questions (the ones that set
     the p99), 28 young collections in 200 questions, ~50 ms each, because everything a
     question has built is still alive and each collection walks all of it to free nothing. At
-    500,000 none ran in the 200 (their client CPU time p99 251 -> 149 ms). Cyclic garbage,
-    which is rare here, waits longer for its collection."""
+    500,000 none ran in the 200 (their client CPU time p99 251 -> 149 ms). Cyclic garbage waits
+    longer for its collection: a server collects it between requests instead
+    (`collect_between_requests`)."""
     gc.set_threshold(*GC_THRESHOLD)
+
+
+def collect_between_requests() -> None:
+    """Collect the young generations when enough objects wait in them: called by a server
+    after each request, when that request's own objects are gone.
+
+    The Neo4j driver builds reference cycles by design (a result's handlers are bound methods
+    kept in its own dicts; each node refers to the graph that holds it): about 200 objects per
+    question that only the collector frees. At the threshold of `tune_gc` they pile up to
+    500,000 and one collection then stops the worker for 0.6-0.8 s, in both workers at once
+    (they serve the same load). Collecting them here, in pieces of `BETWEEN_REQUESTS`, costs the
+    same in total, in pauses of a few tens of milliseconds, and never inside a large question
+    (docs/benchmarks.md, session 4)."""
+    young, middle, _ = gc.get_count()
+    if young >= BETWEEN_REQUESTS:
+        gc.collect(1 if middle >= GC_THRESHOLD[1] else 0)

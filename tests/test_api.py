@@ -477,3 +477,38 @@ def test_the_read_concurrency_is_a_setting_and_zero_means_no_bound(tmp_path: Pat
     assert limits(create_app(Settings(data_dir=tmp_path))) == [2]
     assert limits(create_app(Settings(data_dir=tmp_path, api_read_concurrency=5))) == [5]
     assert limits(create_app(Settings(data_dir=tmp_path, api_read_concurrency=0))) == []
+
+
+def test_a_server_frees_cyclic_garbage_between_requests(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The driver leaves reference cycles behind every question; with the collector's threshold
+    at 500,000 they would wait for one long pause. The app collects them after a request once
+    `BETWEEN_REQUESTS` objects wait, and not before."""
+    import weakref
+
+    from techgraph.api import runtime
+
+    class Cycle:
+        def __init__(self) -> None:
+            self.me = self
+
+    def garbage() -> weakref.ref[Cycle]:
+        c = Cycle()
+        return weakref.ref(c)
+
+    before = gc.get_threshold()
+    monkeypatch.setattr(runtime, "BETWEEN_REQUESTS", 5_000)
+    try:
+        app = create_app(Settings(backend="embedded", data_dir=tmp_path))
+        with TestClient(app) as client:
+            gc.collect()
+            few = garbage()
+            assert client.get("/health").status_code == 200
+            assert few() is not None, "collected although little garbage waited"
+            many = [garbage() for _ in range(6_000)]
+            assert client.get("/health").status_code == 200
+            assert few() is None
+            assert all(ref() is None for ref in many)
+    finally:
+        gc.set_threshold(*before)
