@@ -172,30 +172,42 @@ def compact(ctx: click.Context) -> None:
 
 @cli.command()
 @click.option("--host", default="127.0.0.1", show_default=True)
-@click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535))
+@click.option("--port", default=8000, show_default=True, type=click.IntRange(0, 65535))
 @click.option(
     "--workers",
     default=1,
     show_default=True,
     type=click.IntRange(1, 64),
-    help="Worker processes (each opens its own store; settings come from the environment).",
+    help="Worker processes (each opens its own store; settings come from the environment). "
+    "Each new connection goes to the worker holding the fewest.",
+)
+@click.option(
+    "--access-log/--no-access-log",
+    default=True,
+    show_default=True,
+    help="A line per request on standard output.",
 )
 @click.pass_context
-def serve(ctx: click.Context, host: str, port: int, workers: int) -> None:
+def serve(ctx: click.Context, host: str, port: int, workers: int, access_log: bool) -> None:
     """Run the HTTP API (uvicorn) on the configured backend (docs/api.md)."""
     import uvicorn
 
     from .app import create_app
+    from .workers import WorkerFailed, run
 
     if workers == 1:
-        uvicorn.run(create_app(ctx.obj), host=host, port=port)
+        uvicorn.run(create_app(ctx.obj), host=host, port=port, access_log=access_log)
         return
-    # Several workers need an import string; each builds its app from the environment, so
-    # pass the CLI's choices on through it.
+    # Several workers build their apps from the environment: pass the CLI's choices on there.
     s: Settings = ctx.obj
     os.environ["TECHGRAPH_BACKEND"] = s.backend
     os.environ["TECHGRAPH_DATA_DIR"] = str(s.data_dir)
-    uvicorn.run("techgraph.api.app:create_app", factory=True, host=host, port=port, workers=workers)
+    try:
+        run("techgraph.api.app:create_app", host, port, workers, access_log=access_log)
+    except OSError as e:
+        _fail(f"cannot listen on {host}:{port}: {e.strerror or e}")
+    except WorkerFailed as e:
+        _fail(str(e))
 
 
 @cli.group()

@@ -4,9 +4,9 @@
     python -m techgraph.benchmarks.api_load --backend neo4j --uri bolt://127.0.0.1:47687
     python -m techgraph.benchmarks.api_load --backend both --uri bolt://127.0.0.1:47687 --json
 
-For each backend it loads the reference data (idempotent), starts `uvicorn` on the app factory
-(`techgraph.api.app:create_app`, settings from the environment as `techgraph serve` reads them)
-on a free loopback port in a child process, waits for /health, and then measures with a
+For each backend it loads the reference data (idempotent), starts `techgraph serve` (settings
+from the environment; `--server uvicorn` runs uvicorn's own `--workers` instead, to compare) on
+a free loopback port in a child process, waits for /health, and then measures with a
 small asyncio HTTP/1.1 client (see `Connection`), over keep-alive connections, `--concurrency`
 clients at once (32):
 
@@ -117,25 +117,19 @@ def load(store: GraphStore, batch: FactBatch) -> None:
 
 
 @contextmanager
-def server(env: dict[str, str], workers: int) -> Iterator[str]:
-    """uvicorn on a free loopback port, in a child process; yields its base URL."""
+def server(env: dict[str, str], workers: int, how: str = "techgraph") -> Iterator[str]:
+    """The API on a free loopback port, in a child process; yields its base URL. `how` is
+    "techgraph" (`techgraph serve`, as users run it: with several workers, each connection goes
+    to the worker holding the fewest) or "uvicorn" (uvicorn's own `--workers`, where the
+    workers race to accept; kept to compare the two)."""
     port = free_port()
-    cmd = [
-        sys.executable,
-        "-m",
-        "uvicorn",
-        "--factory",
-        "techgraph.api.app:create_app",
-        "--host",
-        "127.0.0.1",
-        "--port",
-        str(port),
-        "--workers",
-        str(workers),
-        "--log-level",
-        "warning",
-        "--no-access-log",
-    ]
+    if how == "techgraph":
+        cmd = [sys.executable, "-m", "techgraph", "serve", "--host", "127.0.0.1"]
+        cmd += ["--port", str(port), "--workers", str(workers), "--no-access-log"]
+    else:
+        cmd = [sys.executable, "-m", "uvicorn", "--factory", "techgraph.api.app:create_app"]
+        cmd += ["--host", "127.0.0.1", "--port", str(port), "--workers", str(workers)]
+        cmd += ["--log-level", "warning", "--no-access-log"]
     log = tempfile.TemporaryFile()  # noqa: SIM115 - kept open for the child's lifetime
     proc = subprocess.Popen(cmd, env={**os.environ, **env}, stdout=log, stderr=log)
     base = f"http://127.0.0.1:{port}"
@@ -281,7 +275,7 @@ def measure(
     def run(name: str, paths: Sequence[str]) -> Awaitable[Phase]:
         return run_phase(name, base, paths, args.concurrency, args.duration, args.warmup)
 
-    with server(env, args.workers) as base:
+    with server(env, args.workers, args.server) as base:
         print(f"[{backend}] server up at {base}; entity lookups ...", file=sys.stderr)
         lookup_phase = asyncio.run(run("entity lookups", lookups))
         print(f"[{backend}] dependency queries ...", file=sys.stderr)
@@ -301,7 +295,13 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--concurrency", type=int, default=32)
     parser.add_argument("--duration", type=float, default=20.0, help="seconds per phase")
     parser.add_argument("--warmup", type=float, default=3.0, help="seconds before measuring")
-    parser.add_argument("--workers", type=int, default=1, help="uvicorn worker processes")
+    parser.add_argument("--workers", type=int, default=1, help="API worker processes")
+    parser.add_argument(
+        "--server",
+        choices=("techgraph", "uvicorn"),
+        default="techgraph",
+        help="techgraph serve (default) or uvicorn's own workers, to compare",
+    )
     parser.add_argument("--seed", type=int, default=42)
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args(argv)
@@ -336,6 +336,7 @@ def main(argv: list[str] | None = None) -> None:
         },
         "load_average_before": load_before,
         "workers": args.workers,
+        "server": args.server,
         "concurrency": args.concurrency,
         "duration_s": args.duration,
         "results": [asdict(r) for r in results],
