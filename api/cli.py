@@ -202,8 +202,12 @@ def serve(ctx: click.Context, host: str, port: int, workers: int, access_log: bo
     s: Settings = ctx.obj
     os.environ["TECHGRAPH_BACKEND"] = s.backend
     os.environ["TECHGRAPH_DATA_DIR"] = str(s.data_dir)
+    app = "techgraph.api.app:create_app"
+    if sys.platform != "linux":  # api/workers.py needs Linux's sequenced-packet sockets
+        uvicorn.run(app, factory=True, host=host, port=port, workers=workers, access_log=access_log)
+        return
     try:
-        run("techgraph.api.app:create_app", host, port, workers, access_log=access_log)
+        run(app, host, port, workers, access_log=access_log)
     except OSError as e:
         _fail(f"cannot listen on {host}:{port}: {e.strerror or e}")
     except WorkerFailed as e:

@@ -9,12 +9,13 @@ then wait about seven times as long for the same CPU. Here the parent process al
 it passes each connection's file descriptor to the least busy worker over a Unix socket
 (SCM_RIGHTS), and the worker serves it with uvicorn's own HTTP protocol and says when it closes.
 
-The parent restarts a worker that dies after it started; a worker that cannot start (bad
-settings, backend refused at start-up) stops the whole server, with that worker's message.
+The parent restarts a worker that dies. If a worker cannot start when the server starts (a bad
+setting, an app that fails to import), the whole server stops, with that worker's message.
 SIGINT or SIGTERM to the parent stops accepting, lets each worker finish what it is answering
 (uvicorn's graceful shutdown), and exits.
 
-Linux and macOS (Unix sockets with descriptor passing); the single-process server is unchanged.
+Linux only (Unix sequenced-packet sockets); `techgraph serve` falls back to uvicorn's own
+workers elsewhere, and one worker is uvicorn's plain server.
 """
 
 from __future__ import annotations
@@ -82,6 +83,7 @@ class Pool:
         self._stop_r, self._stop_w = socket.socketpair()
         self._stopping = False
         self._listening = False
+        self._serving = False
 
     # workers
 
@@ -140,13 +142,13 @@ class Pool:
         if self._stopping:
             self.workers.remove(worker)
             return
-        if not worker.ready:
+        if not worker.ready and not self._serving:
             raise WorkerFailed(
                 f"worker {worker.number} exited with {worker.process.returncode} before it was "
                 "ready to serve (its messages are above)"
             )
         log.warning(
-            "worker %d (pid %d) exited with %s; starting another",
+            "worker %d (pid %d) exited with %s; starting another (messages above)",
             worker.number,
             worker.process.pid,
             worker.process.returncode,
@@ -162,7 +164,7 @@ class Pool:
         if not ready:
             return None
         turn = next(self._turn)
-        n = len(ready)
+        n = len(self.workers)
         return min(ready, key=lambda w: (w.open, (w.number - turn) % n))
 
     def _listen(self, on: bool) -> None:
@@ -179,8 +181,9 @@ class Pool:
                 conn, _ = self.listener.accept()
             except (BlockingIOError, InterruptedError):
                 return
-            except OSError as e:  # e.g. out of descriptors: try again on the next wake-up
+            except OSError as e:  # e.g. out of descriptors: try again a little later
                 log.warning("accept failed: %s", e)
+                time.sleep(0.05)
                 return
             with conn:  # the parent's copy: the worker holds its own
                 self._hand_over(conn)
@@ -195,7 +198,7 @@ class Pool:
                 continue
             worker.open += 1
             return
-        log.warning("no worker could take a connection from %s; it is closed", conn.getpeername())
+        log.warning("no worker could take a connection; it is closed")
 
     # the loop
 
@@ -220,6 +223,7 @@ class Pool:
             self._stop_w.send(b"x")
 
     def serve(self) -> None:
+        self._serving = True
         while not self._stopping:
             for key, _ in self.selector.select():
                 if key.data == "listener":
