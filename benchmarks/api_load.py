@@ -64,6 +64,9 @@ class Phase:
     requests_per_s: float
     p50_ms: float
     p99_ms: float
+    max_ms: float
+    """The slowest answer: a pause that stops a whole worker (the collector's, say) shows here
+    even when it holds fewer than 1% of the answers."""
 
 
 @dataclass
@@ -248,6 +251,7 @@ async def run_phase(
         requests_per_s=round(len(latencies) / seconds, 1),
         p50_ms=round(percentile(latencies, 50) * 1000, 2),
         p99_ms=round(percentile(latencies, 99) * 1000, 2),
+        max_ms=round(max(latencies) * 1000, 2),
     )
 
 
@@ -350,6 +354,7 @@ def main(argv: list[str] | None = None) -> None:
                 print(
                     f"{r.backend:9} {phase.name:19} {phase.requests_per_s:8.1f} req/s  "
                     f"p50 {phase.p50_ms:7.2f} ms  p99 {phase.p99_ms:7.2f} ms  "
+                    f"max {phase.max_ms:7.2f} ms  "
                     f"({phase.requests} requests, {phase.errors} errors)"
                 )
     if any(p.errors for r in results for p in (r.lookups, r.dependencies)):
