@@ -25,7 +25,6 @@ import asyncio
 import contextlib
 import itertools
 import logging
-import os
 import selectors
 import signal
 import socket
@@ -378,5 +377,4 @@ def worker_main(argv: list[str] | None = None) -> None:
 
 
 if __name__ == "__main__":
-    os.environ.setdefault("PYTHONUNBUFFERED", "1")
     worker_main()

@@ -141,14 +141,15 @@ def server(env: dict[str, str], workers: int, how: str = "techgraph") -> Iterato
         while True:
             if proc.poll() is not None:
                 log.seek(0)
-                sys.exit(f"uvicorn exited with {proc.returncode}:\n{log.read().decode()[-2000:]}")
+                said = log.read().decode()[-2000:]
+                sys.exit(f"the API server exited with {proc.returncode}:\n{said}")
             try:
                 if httpx.get(f"{base}/health", timeout=2).status_code == 200:
                     break
             except httpx.HTTPError:
                 pass
             if time.monotonic() > deadline:
-                sys.exit(f"uvicorn did not answer /health within {STARTUP_TIMEOUT_S:.0f} s")
+                sys.exit(f"the API server did not answer /health within {STARTUP_TIMEOUT_S:.0f} s")
             time.sleep(0.2)
         yield base
     finally:
