@@ -656,7 +656,7 @@ def _sentences(toks: Tokens) -> Iterator[Sentence]:
 
 
 _POSS_PRONOUNS = frozenset({"its", "their", "his", "her", "our", "my", "your"})
-_LIST_CUE = Cue("on-list", (), (("RESTRICTS_TRADE_WITH", FWD),))
+_LIST_CUE = Cue("on-list", (), (("RESTRICTS_TRADE_WITH", REV),))  # the firm on it is the left side
 
 
 def _cue_matches(toks: Tokens) -> list[tuple[Cue, int, int]]:
@@ -1207,7 +1207,7 @@ def _parentheticals(toks: Tokens, sent: Sentence, start: int) -> list[tuple[int,
     text = toks.text
     i = sent.start
     while i < start:
-        if text[i] == "," and i + 1 < sent.end and toks.lower[i + 1] in _ASIDE_OPENERS:
+        if text[i] == "," and i + 1 < sent.end and _opens_aside(toks, i + 1, sent.end):
             close = next(
                 (j for j in range(i + 2, start) if text[j] in (",", "\u2014", "\u2013")), None
             )
@@ -1217,6 +1217,14 @@ def _parentheticals(toks: Tokens, sent: Sentence, start: int) -> list[tuple[int,
                 continue
         i += 1
     return out
+
+
+def _opens_aside(toks: Tokens, k: int, end: int) -> bool:
+    """Whether the word after a comma opens an aside: "which", "a", ... or a possessive
+    ("SMIC, China's largest foundry, has been on")."""
+    return toks.lower[k] in _ASIDE_OPENERS or (
+        k + 1 < end and toks.lower[k + 1] in ("'s", "\u2019s")
+    )
 
 
 def _coordinated_left(toks: Tokens, e: Ent, nxt: Ent) -> bool:

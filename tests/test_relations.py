@@ -292,6 +292,28 @@ def test_investments_requirements_and_lists(
     assert fact in plain(extractor, text)
 
 
+def test_a_list_owned_by_a_country_restricts_the_firm_placed_on_it(
+    extractor: SpacyExtractor,
+) -> None:
+    """ "X is on the US Entity List": the firm on the left is the one restricted, the list's
+    owner restricts it. Without the parse, the left side had been looked for among the
+    relation's sources (countries, agencies, alliances), so a firm was never found."""
+    text = "Huawei has been on the US Entity List since 2019."
+    assert plain(extractor, text) == {("country:USA", "RESTRICTS_TRADE_WITH", "firm:huawei")}
+
+
+def test_a_possessive_aside_is_not_the_subject(extractor: SpacyExtractor) -> None:
+    """ ", China's largest maker of network gear," describes Huawei: China is not the one
+    on the list (the gold corpus has this sentence's shape, brief 06)."""
+    text = "Huawei, China's largest maker of network gear, has been on the US Entity List."
+    restricted = {
+        f[2]
+        for f in facts(read(extractor, text))
+        if f[:2] == ("country:USA", "RESTRICTS_TRADE_WITH")
+    }
+    assert restricted == {"firm:huawei"}
+
+
 def test_a_purchase_of_equipment_is_supply_not_investment(extractor: SpacyExtractor) -> None:
     found = plain(extractor, "Vodafone bought Huawei equipment for years.")
     assert ("firm:huawei", "SUPPLIES", "firm:vodafone") in found
