@@ -41,8 +41,9 @@ def collect_between_requests() -> None:
     question that only the collector frees. At the threshold of `tune_gc` they pile up to
     500,000 and one collection then stops the worker for 0.6-0.8 s, in both workers at once
     (they serve the same load). Collecting them here, in pieces of `BETWEEN_REQUESTS`, costs the
-    same in total, in pauses of a few tens of milliseconds, and never inside a large question
-    (docs/benchmarks.md, session 4)."""
+    same in total, in pauses of a few tens of milliseconds (docs/benchmarks.md, session 4). A
+    large question alone still runs under the 500,000 threshold; one answered while others
+    finish has its young objects walked by their collections, as a lower threshold would."""
     young, middle, _ = gc.get_count()
     if young >= BETWEEN_REQUESTS:
         gc.collect(1 if middle >= GC_THRESHOLD[1] else 0)
