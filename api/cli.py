@@ -312,14 +312,15 @@ def main() -> None:
     cli(prog_name="techgraph")
 
 
-# The query commands live in their own module and register themselves on `cli`; the
-# importers are one group of their own.
-from . import cli_queries  # noqa: E402, F401
+# The query commands live in their own module; the importers are one group of their own.
 from .cli_eval import eval_command  # noqa: E402
 from .cli_import import import_group  # noqa: E402
 from .cli_ingest import ingest_command  # noqa: E402
+from .cli_queries import COMMANDS as QUERY_COMMANDS  # noqa: E402
 from .cli_viz import browser_group, export_command, viz_group  # noqa: E402
 
+for query_command in QUERY_COMMANDS:
+    cli.add_command(query_command)
 cli.add_command(ingest_command)
 cli.add_command(import_group)
 cli.add_command(eval_command)

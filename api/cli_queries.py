@@ -16,7 +16,7 @@ from techgraph.graph import questions as q
 from techgraph.graph.store import Direction
 
 from . import serialize
-from .cli import _emit, _store, cli
+from .cli import _emit, _store
 from .render import console, evidence_lines, format_path, render_exposure, share
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -30,11 +30,12 @@ def _rel_types(value: str | None) -> list[str] | None:
     return [t.strip().upper() for t in value.split(",") if t.strip()] if value else None
 
 
-_types_option = click.option(
-    "--type",
-    "types",
-    help="Only these relationship types, comma-separated (e.g. SUPPLIES,PRODUCES).",
-)
+def _types_option(f: F) -> F:
+    return click.option(
+        "--type",
+        "types",
+        help="Only these relationship types, comma-separated (e.g. SUPPLIES,PRODUCES).",
+    )(f)
 
 
 def _path_limit_options(f: F) -> F:
@@ -53,19 +54,23 @@ def _path_limit_options(f: F) -> F:
     )(f)
 
 
-_origin_option = click.option(
-    "--origin", default="CHN", show_default=True, help="ISO 3166-1 alpha-3 code."
-)
-_depth_option = click.option(
-    "--depth",
-    default=4,
-    show_default=True,
-    type=click.IntRange(1, q.MAX_DEPTH),
-    help="How many hops upstream.",
-)
+def _origin_option(f: F) -> F:
+    return click.option(
+        "--origin", default="CHN", show_default=True, help="ISO 3166-1 alpha-3 code."
+    )(f)
 
 
-@cli.command()
+def _depth_option(f: F) -> F:
+    return click.option(
+        "--depth",
+        default=4,
+        show_default=True,
+        type=click.IntRange(1, q.MAX_DEPTH),
+        help="How many hops upstream.",
+    )(f)
+
+
+@click.command()
 @click.argument("name")
 @click.option("--limit", default=10, show_default=True, type=click.IntRange(1, 100))
 @json_option
@@ -91,7 +96,7 @@ def resolve(ctx: click.Context, name: str, limit: int, as_json: bool) -> None:
         ctx.exit(1)
 
 
-@cli.command()
+@click.command()
 @click.argument("entity")
 @_types_option
 @click.option(
@@ -130,7 +135,7 @@ def neighbours(
     console.print(table)
 
 
-@cli.command()
+@click.command()
 @click.argument("source")
 @click.argument("target")
 @_types_option
@@ -167,7 +172,7 @@ def path(
             console.print(f"[dim]{line}[/dim]")
 
 
-@cli.command()
+@click.command()
 @click.argument("item")
 @json_option
 @click.pass_context
@@ -195,7 +200,7 @@ def suppliers(ctx: click.Context, item: str, as_json: bool) -> None:
         console.print(by_country)
 
 
-@cli.command()
+@click.command()
 @click.argument("item")
 @_depth_option
 @json_option
@@ -218,7 +223,7 @@ def deps(ctx: click.Context, item: str, depth: int, as_json: bool) -> None:
             console.print(f"{'  ' * r.depth}  [dim]supplied by {names}{more}[/dim]")
 
 
-@cli.command()
+@click.command()
 @click.argument("item")
 @_origin_option
 @_depth_option
@@ -234,7 +239,7 @@ def exposure(ctx: click.Context, item: str, origin: str, depth: int, as_json: bo
     render_exposure(answer, store.backend)
 
 
-@cli.command()
+@click.command()
 @click.option(
     "--threshold",
     default=0.5,
@@ -260,7 +265,7 @@ def chokepoints(
     console.print(table)
 
 
-@cli.command()
+@click.command()
 @click.argument("item")
 @click.option(
     "--from",
@@ -302,7 +307,7 @@ def alternatives(
     console.print(table)
 
 
-@cli.command()
+@click.command()
 @click.argument("technology")
 @click.option("--alliance", required=True, help="The alliance whose members to compare.")
 @json_option
@@ -330,3 +335,18 @@ def alignment(ctx: click.Context, technology: str, alliance: str, as_json: bool)
     console.print(table)
     restricting = sum(m.restricts for m in rows)
     console.print(f"{restricting} of {len(rows)} members restrict exports of {tech.name}.")
+
+
+# Registered on `cli` by api/cli.py, which imports this module (this one does not decorate with
+# `cli` itself: in the import cycle a type checker cannot yet know what `cli` is).
+COMMANDS = (
+    resolve,
+    neighbours,
+    path,
+    suppliers,
+    deps,
+    exposure,
+    chokepoints,
+    alternatives,
+    alignment,
+)

@@ -409,7 +409,8 @@ class CypherRunner:
                 if len(rows) == self.row_limit:
                     truncated = True
                     break
-                rows.append({k: to_json(v) for k, v in record.items()})
+                # keys() and iteration, not items(): the driver leaves items() unannotated
+                rows.append({k: to_json(v) for k, v in zip(record.keys(), record, strict=True)})
             return CypherAnswer(columns, rows, truncated)
         finally:
             tx.close()  # never committed: rolled back whatever happened

@@ -38,7 +38,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Awaitable, Callable, Iterator, Sequence
+from collections.abc import Coroutine, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from typing import Any
@@ -275,9 +275,8 @@ def measure(
     backend: str, env: dict[str, str], args: argparse.Namespace, batch: FactBatch
 ) -> BackendResult:
     lookups, deps = targets(batch, args.seed)
-    run: Callable[[str, Sequence[str]], Awaitable[Phase]]
 
-    def run(name: str, paths: Sequence[str]) -> Awaitable[Phase]:
+    def run(name: str, paths: Sequence[str]) -> Coroutine[Any, Any, Phase]:
         return run_phase(name, base, paths, args.concurrency, args.duration, args.warmup)
 
     with server(env, args.workers, args.server) as base:

@@ -129,11 +129,11 @@ def open_neo4j(uri: str, user: str, password: str, force: bool) -> GraphStore:
 
     store = Neo4jStore(uri, user, password, connect_timeout=5.0)
     with store._driver.session(database=store.database) as session:
-        entities = session.run("MATCH (n:Entity) RETURN count(n) AS n").single()["n"]
+        entities = session.run("MATCH (n:Entity) RETURN count(n) AS n").single(strict=True)["n"]
         marked = session.run(
             "MATCH (m) WHERE any(l IN labels(m) WHERE l IN $labels) RETURN count(m) AS n",
             labels=list(DISPOSABLE_MARKERS),
-        ).single()["n"]
+        ).single(strict=True)["n"]
         if entities and not marked and not force:
             store.close()
             raise SystemExit(

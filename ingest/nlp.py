@@ -37,6 +37,7 @@ from spacy.lexeme import Lexeme
 from spacy.matcher import PhraseMatcher
 from spacy.parts_of_speech import NAMES as POS_NAMES
 from spacy.pipeline import Sentencizer
+from spacy.tokenizer import Tokenizer
 from spacy.tokens import Doc, Span
 from spacy.vocab import Vocab
 
@@ -120,9 +121,19 @@ def installed_model() -> str | None:
 _FINAL_STOP_AFTER_CAPITAL = r"(?<=[A-Za-z0-9][A-Z])\."
 
 
+def _tokenizer(nlp: Language) -> Tokenizer:
+    """The pipeline's tokenizer, which spaCy types as any callable from text to Doc: English
+    pipelines, with a model or blank, all have spaCy's Tokenizer."""
+    tokenizer = nlp.tokenizer
+    assert isinstance(tokenizer, Tokenizer)
+    return tokenizer
+
+
 def _split_final_stops(nlp: Language) -> Language:
-    suffixes = [*nlp.Defaults.suffixes, _FINAL_STOP_AFTER_CAPITAL]
-    nlp.tokenizer.suffix_search = spacy.util.compile_suffix_regex(suffixes).search
+    defaults = nlp.Defaults.suffixes
+    assert defaults is not None  # English defines its suffix rules
+    suffixes = [*defaults, _FINAL_STOP_AFTER_CAPITAL]
+    _tokenizer(nlp).suffix_search = spacy.util.compile_suffix_regex(suffixes).search
     return nlp
 
 
@@ -165,7 +176,8 @@ def sentences(doc: Doc) -> Doc:
     before = doc.to_array(SENT_START).astype(numpy.int64)  # -1 was stored as 2**64 - 1
     values = numpy.where(before == 0, values, before)
     values[[i + 1 for i, lex in enumerate(lexes) if "\n" in lex.text and i + 1 < n]] = 1
-    doc.from_array([SENT_START], values.astype(numpy.uint64))
+    # spaCy's stub asks for thinc's Ints2d; it takes a numpy array, 1-D for a single attribute
+    doc.from_array([SENT_START], values.astype(numpy.uint64))  # type: ignore[arg-type]
     return doc
 
 
@@ -424,7 +436,7 @@ class Gazetteer:
 
     def _matcher(self, nlp: Language, attr: str, patterns: list[dict[str, Any]]) -> PhraseMatcher:
         matcher = PhraseMatcher(nlp.vocab, attr=attr)
-        texts = nlp.tokenizer.pipe(p["pattern"] for p in patterns)
+        texts = _tokenizer(nlp).pipe(p["pattern"] for p in patterns)
         docs: dict[str, list[Doc]] = {}
         for pattern, doc in zip(patterns, texts, strict=True):
             key = repr((pattern["label"], pattern["id"]))

@@ -49,10 +49,10 @@ class _Builder:
         node_id: str,
         name: str,
         aliases: Iterable[str],
-        props: Mapping[str, PropertyValue],
+        props: Mapping[str, PropertyValue | None],
         prov: tuple[Provenance, ...],
     ) -> None:
-        clean = {k: v for k, v in props.items() if v not in (None, [], "")}
+        clean = {k: v for k, v in props.items() if v is not None and v not in ([], "")}
         self.batch.nodes.append(Node(node_id, name, tuple(unique(aliases)), clean, prov))
 
     def rel(
@@ -61,7 +61,7 @@ class _Builder:
         rtype: str,
         target: str,
         prov: tuple[Provenance, ...],
-        props: Mapping[str, PropertyValue] | None = None,
+        props: Mapping[str, PropertyValue | None] | None = None,
     ) -> None:
         clean = {k: v for k, v in (props or {}).items() if v is not None}
         self.batch.relationships.append(Relationship(source, rtype, target, clean, prov))
@@ -148,7 +148,7 @@ def _technologies(b: _Builder, file: str, r: Mapping[str, Any]) -> None:
 
 def _firms(b: _Builder, file: str, r: Mapping[str, Any]) -> None:
     prov = b.prov(file, r["id"], r.get("source"))
-    props: dict[str, PropertyValue] = {
+    props: dict[str, PropertyValue | None] = {
         "headquarters": r["headquarters"],
         "wikidata": r.get("wikidata"),
     }
