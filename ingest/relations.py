@@ -1144,11 +1144,6 @@ def _via_example(root: Token, head: Token) -> bool:
     return False
 
 
-def _coordinated(doc: Doc, first: Ent, other: Ent) -> bool:
-    between = doc[first.end : other.start]
-    return all(t.lower_ in _COORD for t in between)
-
-
 def _left_window(
     toks: Tokens,
     sent: Sentence,
