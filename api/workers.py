@@ -38,9 +38,11 @@ import uvicorn
 log = logging.getLogger("techgraph.serve")
 
 READY = b"r"
-CLOSED = b"c"
+CLOSED = b"c"  # one byte per connection closed; a message may carry several
 HANDOFF = b"h"
+MESSAGE_MAX = 4096
 START_TIMEOUT_S = 120.0
+HANDOFF_WAIT_S = 5.0
 STOP_TIMEOUT_S = 30.0
 
 
@@ -122,7 +124,7 @@ class Pool:
     def _from_worker(self, worker: _Worker) -> None:
         while True:
             try:
-                message = worker.channel.recv(64)
+                message = worker.channel.recv(MESSAGE_MAX)
             except (BlockingIOError, InterruptedError):
                 return
             except OSError:
@@ -130,8 +132,8 @@ class Pool:
             if message == READY:
                 worker.ready = True
                 self._listen(True)
-            elif message == CLOSED:
-                worker.open = max(0, worker.open - 1)
+            elif message and message.count(CLOSED) == len(message):
+                worker.open = max(0, worker.open - len(message))
             elif not message:  # the worker is gone
                 self._gone(worker)
                 return
@@ -197,6 +199,18 @@ class Pool:
                 continue
             worker.open += 1
             return
+        # Every channel is full (a burst of connections): wait for the least busy worker.
+        worker = self._least_busy(set())
+        if worker is not None:
+            worker.channel.settimeout(HANDOFF_WAIT_S)
+            try:
+                socket.send_fds(worker.channel, [HANDOFF], [conn.fileno()])
+                worker.open += 1
+                return
+            except OSError:
+                pass
+            finally:
+                worker.channel.setblocking(False)
         log.warning("no worker could take a connection; it is closed")
 
     # the loop
@@ -298,6 +312,7 @@ class _HandedServer(uvicorn.Server):
     def __init__(self, config: uvicorn.Config, channel: socket.socket) -> None:
         super().__init__(config)
         self.channel = channel
+        self._unsent = 0
 
     async def startup(self, sockets: list[socket.socket] | None = None) -> None:
         await super().startup(sockets=[])
@@ -308,10 +323,30 @@ class _HandedServer(uvicorn.Server):
         loop.add_reader(self.channel.fileno(), self._receive, loop)
         self._tell(READY)
 
-    def _tell(self, message: bytes) -> None:
+    def _tell(self, message: bytes) -> bool:
         # When the parent is gone, the channel's EOF stops this worker.
-        with contextlib.suppress(OSError):
+        try:
             self.channel.send(message)
+        except OSError:  # gone, or the channel is full for now
+            return False
+        return True
+
+    def _closed(self) -> None:
+        self._unsent += 1
+        self._flush_closed()
+
+    def _flush_closed(self) -> None:
+        """Tell the parent of the connections closed; those the channel could not take now
+        (a burst) go with the next close or the next tick, so the parent's count stays true."""
+        while self._unsent:
+            n = min(self._unsent, MESSAGE_MAX)
+            if not self._tell(CLOSED * n):
+                return
+            self._unsent -= n
+
+    async def on_tick(self, counter: int) -> bool:
+        self._flush_closed()
+        return await super().on_tick(counter)
 
     def _protocol(self, loop: asyncio.AbstractEventLoop) -> asyncio.Protocol:
         config = self.config
@@ -327,7 +362,7 @@ class _HandedServer(uvicorn.Server):
             try:
                 lost(exc)
             finally:
-                self._tell(CLOSED)
+                self._closed()
 
         protocol.connection_lost = connection_lost  # type: ignore[method-assign]
         return protocol
@@ -354,7 +389,7 @@ class _HandedServer(uvicorn.Server):
             await loop.connect_accepted_socket(lambda: self._protocol(loop), sock=conn)
         except OSError:  # the client left before the worker took the connection
             conn.close()
-            self._tell(CLOSED)
+            self._closed()
 
     async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
         with contextlib.suppress(Exception):

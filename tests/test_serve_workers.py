@@ -216,3 +216,48 @@ def test_serve_says_when_its_port_is_taken(tmp_path: Path) -> None:
     assert done.returncode == 1
     assert f"cannot listen on 127.0.0.1:{port}" in done.stderr
     assert "Traceback" not in done.stderr
+
+
+def test_closes_the_full_channel_refused_are_reported_later() -> None:
+    """A burst of closes can find the worker's channel to the parent full; the worker keeps
+    the count and sends it with the next close or tick, so the parent's count stays true."""
+    import uvicorn
+
+    from techgraph.api.workers import CLOSED, _HandedServer
+
+    parent, worker_end = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+    with parent, worker_end:
+        worker_end.setblocking(False)
+        parent.setblocking(False)
+        server = _HandedServer(uvicorn.Config("techgraph.api.app:create_app"), worker_end)
+        while True:  # fill the channel
+            try:
+                worker_end.send(b"x")
+            except BlockingIOError:
+                break
+        for _ in range(5):
+            server._closed()
+        seen = []
+        while True:  # the parent reads what was there
+            try:
+                seen.append(parent.recv(4096))
+            except BlockingIOError:
+                break
+        assert set(seen) == {b"x"}
+        server._closed()  # the next close carries the five before it
+        assert parent.recv(4096) == CLOSED * 6
+
+
+def test_the_parent_counts_every_close_a_message_carries() -> None:
+    from techgraph.api.workers import CLOSED, Pool, _Worker
+
+    parent, worker_end = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+    with socket.create_server(("127.0.0.1", 0)) as listener, parent, worker_end:
+        parent.setblocking(False)
+        pool = Pool(listener, "techgraph.api.app:create_app", 1)
+        worker = _Worker(0, subprocess.Popen(["true"]), parent, ready=True, open=10)
+        worker_end.send(CLOSED * 3)
+        worker_end.send(CLOSED)
+        pool._from_worker(worker)
+        assert worker.open == 6
+        worker.process.wait()
