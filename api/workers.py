@@ -4,10 +4,11 @@ new connection handed to the worker that holds the fewest open connections.
 Why not uvicorn's own `--workers`: there every worker accepts from the shared socket, and the
 one that wakes first accepts every connection waiting (libuv and asyncio both accept in a loop).
 Clients that connect at once, as a pool of keep-alive connections does, end up on one worker: 28
-of 32 on one and 4 on the other in the issue 5 load test, where the crowded worker's clients
-then wait about seven times as long for the same CPU. Here the parent process alone accepts;
-it passes each connection's file descriptor to the least busy worker over a Unix socket
-(SCM_RIGHTS), and the worker serves it with uvicorn's own HTTP protocol and says when it closes.
+of 32 on one and 4 on the other in the issue 5 load test. Each worker gets about the same CPU,
+so a client's wait grows with the number of clients on its worker. Here the parent process
+alone accepts; it passes each connection's file descriptor to the least busy worker over a Unix
+socket (SCM_RIGHTS), and the worker serves it with uvicorn's own HTTP protocol and says when it
+closes.
 
 The parent restarts a worker that dies. If a worker cannot start when the server starts (a bad
 setting, an app that fails to import), the whole server stops, with that worker's message.
